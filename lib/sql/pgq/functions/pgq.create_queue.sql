@@ -1,0 +1,62 @@
+-- Function: pgq.create_queue(1)
+--
+--      Creates a queue: its row, its event and tick sequences, its event
+--      tables (a parent and ntables children that take turns receiving
+--      events), and a first tick so consumers can register at once.
+-- Returns:
+--      1 if the queue was created, 0 if it already existed.
+-- Tables directly manipulated:
+--      insert - pgq.queue, pgq.tick
+create or replace function pgq.create_queue(i_queue_name text)
+returns integer
+language plpgsql
+as $$
+declare
+    _id     integer;
+    _pfx    text;
+    _tbl    text;
+    _seq    text;
+    _n      integer;
+begin
+    if i_queue_name is null or length(i_queue_name) = 0 then
+        raise exception 'Queue name must not be empty' using errcode = '22023';
+    end if;
+    -- Serialise creators of the same queue; the unique constraint alone
+    -- would make the loser fail instead of returning 0.
+    perform pg_advisory_xact_lock(hashtext('pgq.create_queue'), hashtext(i_queue_name));
+    perform 1 from pgq.queue where queue_name = i_queue_name;
+    if found then
+        return 0;
+    end if;
+
+    _id := nextval(pg_get_serial_sequence('pgq.queue', 'queue_id'));
+    _pfx := 'pgq.event_' || _id;
+    _seq := _pfx || '_id_seq';
+
+    execute format('create sequence %s', _seq);
+    execute format('create sequence %s', _pfx || '_tick_seq');
+    execute format('create table %s () inherits (pgq.event_template)', _pfx);
+
+    insert into pgq.queue (queue_id, queue_name, queue_data_pfx, queue_event_seq, queue_tick_seq)
+    values (_id, i_queue_name, _pfx, _seq, _pfx || '_tick_seq');
+
+    for _n in 0 .. (select queue_ntables - 1 from pgq.queue where queue_id = _id) loop
+        _tbl := _pfx || '_' || _n;
+        -- Insert-only and emptied by TRUNCATE: no free space to keep, nothing
+        -- for autovacuum to clean.
+        execute format('create table %s () inherits (%s) with (fillfactor = 100, autovacuum_enabled = off, toast.autovacuum_enabled = off)', _tbl, _pfx);
+        execute format('alter table %s alter column ev_id set default nextval(%L)', _tbl, _seq);
+        execute format('alter table %s alter column ev_time set default now()', _tbl);
+        execute format('create index %s on %s (ev_txid)', 'event_' || _id || '_' || _n || '_txid_idx', _tbl);
+    end loop;
+
+    perform pgq.ticker(i_queue_name);
+    -- The very first tick must exist even when the ticker sees no reason.
+    perform 1 from pgq.tick where tick_queue = _id;
+    if not found then
+        insert into pgq.tick (tick_queue, tick_id, tick_event_seq)
+        values (_id, nextval(_pfx || '_tick_seq'), 0);
+    end if;
+    return 1;
+end;
+$$;
