@@ -36,6 +36,8 @@ export interface CommandResult {
   exitCode: number;
   /** Tables to print, in order (empty tables print nothing at all, as in londiste3). */
   tables: ResultTable[];
+  /** Structured result for callers that want data rather than text (the admin function), e.g. status. */
+  data?: unknown;
 }
 
 export interface CommandContext {

@@ -197,14 +197,19 @@ let cursorSeq = 0;
  * through a server-side cursor, so memory stays bounded whatever the batch
  * size. Runs in its own read-only transaction on `db`, which must not be
  * in a transaction already. `afterEventId` skips events up to that id (to
- * resume a batch that was partly applied).
+ * resume a batch that was partly applied); `extraWhere` is an SQL condition
+ * on the ev.* columns, built by the caller from trusted values only.
  */
 export async function* readBatch(
-  db: Db, batchId: number, opts: { pageSize?: number; afterEventId?: number } = {},
+  db: Db, batchId: number, opts: { pageSize?: number; afterEventId?: number; extraWhere?: string } = {},
 ): AsyncGenerator<QueueEvent[]> {
   const pageSize = opts.pageSize ?? 5000;
   const cursor = `lambdiste_batch_${process.pid}_${++cursorSeq}`;
-  const where = opts.afterEventId === undefined ? null : `ev.ev_id > ${Math.trunc(opts.afterEventId)}`;
+  const conditions = [
+    opts.afterEventId === undefined ? null : `ev.ev_id > ${Math.trunc(opts.afterEventId)}`,
+    opts.extraWhere ?? null,
+  ].filter((c): c is string => c !== null);
+  const where = conditions.length ? conditions.map((c) => `(${c})`).join(' and ') : null;
   await db.query('begin isolation level read committed read only');
   let open = true;
   try {

@@ -1,0 +1,83 @@
+/**
+ * admin — `{ node, command, args?, options? }`: runs one londiste3-style
+ * command against a node and returns its result as data (log lines,
+ * tables, exit code). Reachable only through IAM (see serverless.yml).
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import validator from '@middy/validator';
+import { transpileSchema } from '@middy/validator/transpile';
+import type { Context } from 'aws-lambda';
+import { runCommand } from '../lib/admin/index.ts';
+import type { CommandOptions, CommandResult, LogLevel } from '../lib/admin/types.ts';
+import { BadEventError, errorResponse } from '../lib/lambda/errors.ts';
+import { getTopology, logger } from '../lib/lambda/runtime.ts';
+import { nodeUrl } from '../lib/topology.ts';
+
+export interface AdminEvent {
+  node: string;
+  command: string;
+  args?: string[];
+  options?: CommandOptions;
+}
+
+export interface AdminResponse extends CommandResult {
+  ok: boolean;
+  log: { level: LogLevel; message: string }[];
+}
+
+const eventSchema = {
+  type: 'object',
+  required: ['node', 'command'],
+  additionalProperties: false,
+  properties: {
+    node: { type: 'string', minLength: 1 },
+    command: { type: 'string', minLength: 1 },
+    args: { type: 'array', items: { type: 'string' } },
+    options: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+  },
+} as const;
+
+/** Loops that belong to the ticker and consumer functions, not to a request. */
+const notHere = new Set(['worker', 'ticker']);
+
+async function admin(event: AdminEvent, context: Context): Promise<AdminResponse> {
+  if (notHere.has(event.command) && !event.options?.once) {
+    throw new BadEventError(`Command "${event.command}" runs as its own function; use it with options.once only`);
+  }
+  const topology = await getTopology();
+  const node = topology.node(event.node);
+  const url = await nodeUrl(node);
+  const settings: Record<string, string> = {};
+  const options: CommandOptions = { ...event.options };
+  let args = event.args ?? [];
+  if (node.type === 'leaf') {
+    settings.provider_db = await nodeUrl(topology.providerOf(node));
+    if (event.command === 'create-leaf') options.provider ??= settings.provider_db;
+  }
+  if ((event.command === 'create-root' || event.command === 'create-leaf') && args.length === 0) args = [node.name];
+  if (event.command === 'wait-sync') {
+    // Never wait past this invocation's own end.
+    const budget = Math.max(1, Math.floor((context.getRemainingTimeInMillis() - 2000) / 1000));
+    options.timeout = Math.min(Number(options.timeout ?? budget), budget);
+  }
+
+  const log: AdminResponse['log'] = [];
+  const result = await runCommand(
+    {
+      config: { jobName: node.name, db: url, queueName: node.queue, settings },
+      log: (level, message) => {
+        log.push({ level, message });
+        logger.info(message, { level, command: event.command, node: node.name });
+      },
+      verbose: false,
+    },
+    event.command, args, options,
+  );
+  return { ok: result.exitCode === 0, ...result, log };
+}
+
+export const handler = middy(admin)
+  .use(injectLambdaContext(logger))
+  .use(validator({ eventSchema: transpileSchema(eventSchema) }))
+  .use(errorResponse(true));

@@ -1,0 +1,67 @@
+/**
+ * consumer — `{ node }`: one run for a leaf (copy work and batches until
+ * idle or its deadline), then invokes itself again if work is left.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import validator from '@middy/validator';
+import { transpileSchema } from '@middy/validator/transpile';
+import type { Context } from 'aws-lambda';
+import { getConsumerInfo } from '../lib/queue/api.ts';
+import { runConsumer, type ConsumerRun } from '../lib/replica/consumer.ts';
+import { nodeUrl } from '../lib/topology.ts';
+import { BadEventError, errorResponse } from '../lib/lambda/errors.ts';
+import { withPooledClient } from '../lib/lambda/pools.ts';
+import { deadlineOf, getInvoker, getTopology, logger, metrics } from '../lib/lambda/runtime.ts';
+
+export interface ConsumerEvent {
+  node: string;
+}
+
+const eventSchema = {
+  type: 'object',
+  required: ['node'],
+  additionalProperties: false,
+  properties: { node: { type: 'string', minLength: 1 } },
+} as const;
+
+async function consume(event: ConsumerEvent, context: Context): Promise<{ ok: true } & ConsumerRun & { lagSeconds: number | null }> {
+  const topology = await getTopology();
+  const leaf = topology.node(event.node);
+  if (leaf.type !== 'leaf') throw new BadEventError(`Node "${leaf.name}" is a ${leaf.type}: only leaves have consumers`);
+  const root = topology.providerOf(leaf);
+  const [providerUrl, subscriberUrl] = await Promise.all([nodeUrl(root), nodeUrl(leaf)]);
+
+  const started = Date.now();
+  const { run, lag } = await withPooledClient(providerUrl, (provider) =>
+    withPooledClient(subscriberUrl, async (subscriber) => {
+      const run = await runConsumer({
+        queue: leaf.queue, consumer: leaf.name, providerUrl, subscriberUrl, provider, subscriber,
+        deadline: deadlineOf(context),
+        safetyMs: Number(process.env.LAMBDISTE_SAFETY_MS ?? 3000),
+        log: (level, message) => (level === 'WARNING' ? logger.warn(message) : logger.info(message)),
+      });
+      const [info] = await getConsumerInfo(provider, leaf.queue, leaf.name);
+      return { run, lag: info?.lag ?? null };
+    }),
+  );
+
+  metrics.addDimension('node', leaf.name);
+  metrics.addMetric('EventsApplied', MetricUnit.Count, run.events);
+  metrics.addMetric('Batches', MetricUnit.Count, run.batches);
+  metrics.addMetric('CopiedRows', MetricUnit.Count, run.copiedRows);
+  if (run.batches > 0) metrics.addMetric('BatchDuration', MetricUnit.Milliseconds, (Date.now() - started) / run.batches);
+  if (lag !== null) metrics.addMetric('Lag', MetricUnit.Seconds, lag);
+  logger.info('consumer run', { node: leaf.name, ...run, lagSeconds: lag });
+
+  if (run.moreWork && !run.busy) await getInvoker().invokeConsumer({ node: leaf.name });
+  return { ok: true, ...run, lagSeconds: lag };
+}
+
+export const handler = middy(consume)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .use(validator({ eventSchema: transpileSchema(eventSchema) }))
+  .use(errorResponse());

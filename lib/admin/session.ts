@@ -1,0 +1,115 @@
+import type pg from 'pg';
+import { connect, redactUrl } from '../db/connect.ts';
+import { install } from '../install.ts';
+import type { CommandContext, LogFn } from './types.ts';
+
+/** A node as a command sees it: its own database and, for a leaf, its provider's. */
+export interface NodeSession {
+  queue: string;
+  db: pg.Client;
+  /** This database's node row, or null before create-root/create-leaf. */
+  node: NodeRow | null;
+  /** The provider's database (leaf only), connected on first use. */
+  provider(): Promise<pg.Client>;
+}
+
+export interface NodeRow {
+  name: string;
+  type: 'root' | 'leaf';
+  location: string | null;
+  providerUrl: string | null;
+  consumer: string | null;
+}
+
+export class CommandError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandError';
+  }
+}
+
+/** With -v, every statement sent on `client` is logged at DEBUG first. */
+export function traceQueries(client: pg.Client, log: LogFn): pg.Client {
+  const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+  (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const q = args[0] as string | { text?: string };
+    const text = typeof q === 'string' ? q : q?.text;
+    if (text) log('DEBUG', text.replace(/\s+/g, ' ').trim());
+    return query(...args);
+  };
+  return client;
+}
+
+export async function openClient(ctx: CommandContext, url: string): Promise<pg.Client> {
+  const c = await connect(url);
+  return ctx.verbose ? traceQueries(c, ctx.log) : c;
+}
+
+export async function readNode(db: pg.ClientBase, queue: string): Promise<NodeRow | null> {
+  const { rows } = await db.query(
+    `select node_name, node_type, node_location, node_provider, node_consumer
+       from lambdiste.node where node_queue = $1`,
+    [queue],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    name: r.node_name,
+    type: r.node_type,
+    location: r.node_location,
+    providerUrl: r.node_provider,
+    consumer: r.node_consumer,
+  };
+}
+
+/** Whether Lambdiste's replication schema is installed in this database. */
+async function hasSchema(db: pg.ClientBase): Promise<boolean> {
+  const { rows } = await db.query(`select to_regclass('lambdiste.node') is not null as ok`);
+  return rows[0].ok;
+}
+
+/**
+ * Opens the node's database (installing or upgrading the schemas when
+ * `installSchemas`), runs `fn`, and closes every connection it opened.
+ */
+export async function withNodeSession<T>(
+  ctx: CommandContext,
+  fn: (s: NodeSession) => Promise<T>,
+  opts: { installSchemas?: boolean; providerUrl?: string } = {},
+): Promise<T> {
+  const db = await openClient(ctx, ctx.config.db);
+  let provider: pg.Client | null = null;
+  try {
+    if (opts.installSchemas) await install(db);
+    const node = (await hasSchema(db)) ? await readNode(db, ctx.config.queueName) : null;
+    const session: NodeSession = {
+      queue: ctx.config.queueName,
+      db,
+      node,
+      provider: async () => {
+        if (provider) return provider;
+        const url = opts.providerUrl ?? ctx.config.settings.provider_db ?? node?.providerUrl;
+        if (!url) throw new CommandError('This node has no provider');
+        provider = await openClient(ctx, url);
+        return provider;
+      },
+    };
+    return await fn(session);
+  } finally {
+    await db.end().catch(() => undefined);
+    if (provider) await (provider as pg.Client).end().catch(() => undefined);
+  }
+}
+
+/** The node, or a clear error telling the user what to run first. */
+export function requireNode(s: NodeSession, type?: 'root' | 'leaf'): NodeRow {
+  if (!s.node) {
+    throw new CommandError(`No node for queue "${s.queue}" in this database: run create-root or create-leaf first`);
+  }
+  if (type && s.node.type !== type) {
+    throw new CommandError(`Node "${s.node.name}" is a ${s.node.type}; this command needs a ${type}`);
+  }
+  return s.node;
+}
+
+export { redactUrl };

@@ -1,0 +1,82 @@
+import { getConsumerInfo, getQueueInfo } from '../queue/api.ts';
+import { connect } from '../db/connect.ts';
+import { requireNode, withNodeSession } from './session.ts';
+import type { CommandContext, CommandResult, ResultTable } from './types.ts';
+
+/** Tables on a node as londiste3 counts them: ok / half-way / not yet copied. */
+async function tableCounts(url: string, queue: string): Promise<string> {
+  const db = await connect(url);
+  try {
+    const { rows } = await db.query(
+      `select count(*) filter (where merge_state = 'ok') as ok,
+              count(*) filter (where merge_state in ('in-copy', 'catching-up')) as half,
+              count(*) filter (where merge_state is null) as waiting
+         from lambdiste.get_table_list($1)`,
+      [queue],
+    );
+    return `${rows[0].ok}/${rows[0].half}/${rows[0].waiting}`;
+  } finally {
+    await db.end().catch(() => undefined);
+  }
+}
+
+/**
+ * status: the queue's nodes as a londiste3-style tree (root, then its
+ * leaves), each with its tables (ok/copying/waiting), lag behind the
+ * newest tick, last tick and pending events; a node that cannot be
+ * reached gets an ERR line instead. The same facts are returned as data
+ * for the admin function.
+ */
+export async function status(ctx: CommandContext): Promise<CommandResult> {
+  return withNodeSession(ctx, async (s) => {
+    const node = requireNode(s);
+    const root = node.type === 'root' ? s.db : await s.provider();
+    const rootUrl = node.type === 'root' ? ctx.config.db : (ctx.config.settings.provider_db ?? node.providerUrl!);
+    const [queue] = await getQueueInfo(root, s.queue);
+    const consumers = new Map((await getConsumerInfo(root, s.queue)).map((c) => [c.consumerName, c]));
+    const { rows: members } = await root.query(
+      `select member_name, member_type, member_location, member_consumer from lambdiste.member
+        where member_queue = $1 order by member_type <> 'root', member_name`,
+      [s.queue],
+    );
+    const table: ResultTable = {
+      title: `Queue ${s.queue}`,
+      columns: ['node', 'type', 'tables', 'lag', 'tick', 'pending', 'error'],
+      rows: [],
+    };
+    for (const m of members) {
+      const c = m.member_consumer ? consumers.get(m.member_consumer) : undefined;
+      const url = m.member_type === 'root' ? rootUrl : m.member_name === node.name ? ctx.config.db : m.member_location;
+      let tables: string | null = null;
+      let error: string | null = null;
+      if (url) {
+        try {
+          tables = await tableCounts(url, s.queue);
+        } catch (err) {
+          error = (err as Error).message;
+        }
+      }
+      const lag = m.member_type === 'root' ? queue!.tickerLag : (c?.lag ?? null);
+      table.rows.push([
+        m.member_name, m.member_type, tables,
+        lag === null ? null : `${Math.round(lag)}s`,
+        m.member_type === 'root' ? queue!.lastTickId : (c?.lastTick ?? null),
+        m.member_type === 'root' ? queue!.evNew : (c?.pendingEvents ?? null),
+        error,
+      ]);
+    }
+    for (const [i, r] of table.rows.entries()) {
+      const [name, type, tables, lag, tick, pending, error] = r;
+      const indent = i === 0 ? '' : '  +--';
+      ctx.log('INFO', `${indent}${name} (${type})`);
+      const pad = i === 0 ? '  ' : '      ';
+      if (error) ctx.log('INFO', `${pad}ERR: ${name}: ${error}`);
+      else ctx.log('INFO', `${pad}Tables: ${tables ?? '?'}  Lag: ${lag ?? '?'}, Tick: ${tick ?? '?'}, Pending: ${pending ?? '?'}`);
+    }
+    return {
+      exitCode: 0,
+      tables: [],
+      data: table.rows.map((r) => Object.fromEntries(table.columns.map((c, i) => [c, r[i]]))),
+    };
+  });
+}

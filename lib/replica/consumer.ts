@@ -1,0 +1,119 @@
+import type pg from 'pg';
+import { connect } from '../db/connect.ts';
+import { applyNextBatch, type Failpoint } from './batch.ts';
+import { doCopyWork, okTables } from './copy-work.ts';
+import { syncSequences } from './sequences.ts';
+
+export interface ConsumerOptions {
+  queue: string;
+  /** The leaf's consumer name on the provider's queue (its node name). */
+  consumer: string;
+  providerUrl: string;
+  subscriberUrl: string;
+  /** Epoch ms by which this run must have stopped. */
+  deadline: number;
+  /** Never start a step with less than this left (ms). */
+  safetyMs?: number;
+  /** Events read per page (bounds memory). */
+  pageSize?: number;
+  /** Rows per copy chunk. */
+  chunkRows?: number;
+  /** Tables copied at once, for tables without their own max_parallel_copy. */
+  maxParallelCopy?: number;
+  /** Stop after this many batches (default: until idle or out of time). */
+  maxBatches?: number;
+  log?: (level: 'INFO' | 'WARNING', message: string) => void;
+  onCopyProgress?: (table: string, rows: number) => void;
+  failpoint?: (point: Failpoint) => void;
+  /** Connections to reuse (a warm Lambda keeps them); opened here otherwise. */
+  provider?: pg.Client;
+  subscriber?: pg.Client;
+}
+
+export interface ConsumerRun {
+  /** Another consumer holds this subscriber: nothing was done. */
+  busy: boolean;
+  batches: number;
+  events: number;
+  copiedRows: number;
+  /** Work was left for a next run (stopped by the deadline or maxBatches). */
+  moreWork: boolean;
+  /** Tables not yet `ok`. */
+  pendingTables: number;
+}
+
+/**
+ * One consumer run for one subscriber: takes the subscriber's lock, does
+ * copy work, then applies batches until there is nothing left or no time
+ * left, then syncs sequences. Two runs for the same subscriber never
+ * overlap: the second finds the lock taken and returns `busy`.
+ */
+export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
+  const provider = opts.provider ?? (await connect(opts.providerUrl));
+  const subscriber = opts.subscriber ?? (await connect(opts.subscriberUrl));
+  const result: ConsumerRun = { busy: false, batches: 0, events: 0, copiedRows: 0, moreWork: false, pendingTables: 0 };
+  const safety = opts.safetyMs ?? 1000;
+  const timeLeft = () => Date.now() + safety < opts.deadline;
+  const lockKey = `${opts.queue}/${opts.consumer}`;
+  try {
+    const { rows } = await subscriber.query(
+      `select pg_try_advisory_lock(hashtext('lambdiste.consumer'), hashtext($1)) as got`,
+      [lockKey],
+    );
+    if (!rows[0].got) return { ...result, busy: true };
+    try {
+      const ctx = {
+        provider, subscriber, queue: opts.queue, consumer: opts.consumer,
+        pageSize: opts.pageSize ?? 5000,
+        chunkRows: opts.chunkRows ?? 100_000,
+        maxParallelCopy: opts.maxParallelCopy ?? 1,
+        timeLeft,
+        failpoint: opts.failpoint,
+        openProvider: () => connect(opts.providerUrl),
+        openSubscriber: () => connect(opts.subscriberUrl),
+        onCopyProgress: opts.onCopyProgress,
+        log: opts.log ?? (() => {}),
+      };
+      const copy = await doCopyWork(ctx);
+      result.copiedRows += copy.rows;
+      result.events += copy.events;
+
+      let stoppedEarly = false;
+      while (timeLeft()) {
+        if (opts.maxBatches !== undefined && result.batches >= opts.maxBatches) {
+          stoppedEarly = true;
+          break;
+        }
+        const r = await applyNextBatch(ctx, opts.consumer, (db) => okTables(db, opts.queue));
+        if (r.status === 'none') break;
+        result.batches++;
+        result.events += r.events;
+        if (r.status === 'partial') {
+          stoppedEarly = true;
+          break;
+        }
+      }
+      if (!timeLeft()) stoppedEarly = true;
+
+      // Tables that finished copying may be ready to hand over now.
+      if (copy.pending > 0 && timeLeft()) {
+        const again = await doCopyWork(ctx);
+        result.copiedRows += again.rows;
+        result.events += again.events;
+        result.pendingTables = again.pending;
+      } else {
+        result.pendingTables = copy.pending;
+      }
+      await syncSequences(provider, subscriber, opts.queue);
+      result.moreWork = stoppedEarly || result.pendingTables > 0;
+    } finally {
+      await subscriber
+        .query(`select pg_advisory_unlock(hashtext('lambdiste.consumer'), hashtext($1))`, [lockKey])
+        .catch(() => undefined);
+    }
+    return result;
+  } finally {
+    if (!opts.provider) await provider.end().catch(() => undefined);
+    if (!opts.subscriber) await subscriber.end().catch(() => undefined);
+  }
+}

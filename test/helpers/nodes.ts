@@ -1,0 +1,90 @@
+import pg from 'pg';
+import { runCommand } from '../../lib/admin/index.ts';
+import type { CommandOptions, LogLevel, NodeConfig, ResultTable } from '../../lib/admin/types.ts';
+import { connect } from '../../lib/db/connect.ts';
+import { runConsumer, type ConsumerRun } from '../../lib/replica/consumer.ts';
+import { createDatabase } from './db.ts';
+
+export interface CommandRun {
+  exitCode: number;
+  /** `LEVEL message` lines, in order. */
+  log: string[];
+  tables: ResultTable[];
+  data?: unknown;
+}
+
+/** Runs an admin command as the CLI would, capturing its log lines. */
+export async function run(config: NodeConfig, command: string, args: string[] = [], options: CommandOptions = {}): Promise<CommandRun> {
+  const log: string[] = [];
+  const r = await runCommand(
+    { config, log: (level: LogLevel, message: string) => log.push(`${level} ${message}`), verbose: false },
+    command, args, options,
+  );
+  return { ...r, log };
+}
+
+export function nodeConfig(jobName: string, db: string, queueName = 'replika'): NodeConfig {
+  return { jobName, db, queueName, settings: {} };
+}
+
+/** A root database on the provider server and `leaves` databases on the subscriber server. */
+export async function makeCluster(prefix: string, leaves = 1): Promise<{ root: NodeConfig; leaves: NodeConfig[] }> {
+  const root = nodeConfig(`src_${prefix}`, await createDatabase('provider', `${prefix}_src`));
+  const out: NodeConfig[] = [];
+  for (let i = 1; i <= leaves; i++) out.push(nodeConfig(`dst${i}_${prefix}`, await createDatabase('subscriber', `${prefix}_dst${i}`)));
+  return { root, leaves: out };
+}
+
+/** Closes a batch on the root right now, whatever the ticker settings. */
+export async function tick(root: NodeConfig): Promise<void> {
+  const db = await connect(root.db);
+  try {
+    await db.query(`select pgq.force_tick($1)`, [root.queueName]);
+    await db.query(`select pgq.ticker($1)`, [root.queueName]);
+  } finally {
+    await db.end();
+  }
+}
+
+/** One consumer run for a leaf, with a generous deadline. */
+export async function consume(root: NodeConfig, leaf: NodeConfig, extra: Partial<Parameters<typeof runConsumer>[0]> = {}): Promise<ConsumerRun> {
+  return runConsumer({
+    queue: leaf.queueName,
+    consumer: leaf.jobName,
+    providerUrl: root.db,
+    subscriberUrl: leaf.db,
+    deadline: Date.now() + 30_000,
+    chunkRows: 1000,
+    ...extra,
+  });
+}
+
+/** Ticks and consumes until every table of the leaf is ok and no batch is left (bounded). */
+export async function syncLeaf(root: NodeConfig, leaf: NodeConfig, rounds = 30): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    await tick(root);
+    const r = await consume(root, leaf);
+    if (!r.moreWork && r.pendingTables === 0 && i > 0) {
+      await tick(root);
+      await consume(root, leaf);
+      return;
+    }
+  }
+  throw new Error(`leaf ${leaf.jobName} did not converge in ${rounds} rounds`);
+}
+
+/** One query, one client. */
+export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const db = await connect(url);
+  try {
+    return (await db.query<T>(text, params)).rows;
+  } finally {
+    await db.end();
+  }
+}
+
+/** Row-for-row fingerprint of a table: count and md5 of its rows in key order. */
+export async function checksum(url: string, table: string, orderBy = '1'): Promise<string> {
+  const [r] = await sql(url, `select count(*) as n, md5(coalesce(string_agg(t::text, '|' order by ${orderBy}), '')) as h from ${table} t`);
+  return `${r!.n}:${r!.h}`;
+}
