@@ -11,7 +11,7 @@ import type { Context } from 'aws-lambda';
 import { runCommand } from '../lib/admin/index.ts';
 import type { CommandOptions, CommandResult, LogLevel } from '../lib/admin/types.ts';
 import { BadEventError, errorResponse } from '../lib/lambda/errors.ts';
-import { getTopology, logger } from '../lib/lambda/runtime.ts';
+import { getInvoker, getTopology, logger } from '../lib/lambda/runtime.ts';
 import { nodeUrl } from '../lib/topology.ts';
 
 export interface AdminEvent {
@@ -37,6 +37,8 @@ const eventSchema = {
     options: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
   },
 } as const;
+
+const wakesConsumer = new Set(['create-leaf', 'add-table', 'resync', 'add-seq']);
 
 /** Loops that belong to the ticker and consumer functions, not to a request. */
 const notHere = new Set(['worker', 'ticker']);
@@ -74,6 +76,10 @@ async function admin(event: AdminEvent, context: Context): Promise<AdminResponse
     },
     event.command, args, options,
   );
+  // A leaf that just got new work need not wait for the next batch to start it.
+  if (node.type === 'leaf' && result.exitCode === 0 && wakesConsumer.has(event.command)) {
+    await getInvoker().invokeConsumer({ node: node.name });
+  }
   return { ok: result.exitCode === 0, ...result, log };
 }
 

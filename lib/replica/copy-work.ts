@@ -122,6 +122,7 @@ async function copyTable(ctx: CopyContext, t: TableState): Promise<number> {
         afterKey,
         maxRows: ctx.chunkRows,
         condition: t.attrs.copy_condition,
+        merge: t.attrs.skip_truncate === '1',
         saveProgress: async (db, lastKey, rows) => {
           await db.query(
             `update lambdiste.table_info

@@ -19,7 +19,9 @@ create table pgq.queue (
     queue_disable_insert     boolean not null default false,
     queue_ticker_paused      boolean not null default false,
     queue_ticker_max_count   integer not null default 500,
-    queue_ticker_max_lag     interval not null default '3 seconds',
+    -- PgQ's default is 3 s; Lambdiste ticks every 250 ms so that replication
+    -- lag stays well under a second (see BENCHMARKS.md).
+    queue_ticker_max_lag     interval not null default '250 milliseconds',
     queue_ticker_idle_period interval not null default '1 minute',
     queue_per_tx_limit       integer,
     -- pgq.event_<id>; its children are <pfx>_0 .. <pfx>_<ntables-1>.

@@ -1,0 +1,76 @@
+/**
+ * ticker — scheduled every minute: for each root node, ticks its queue every
+ * LAMBDISTE_TICK_PERIOD_MS until shortly before the invocation's end, runs
+ * queue maintenance, and wakes the consumers of leaves with work.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import validator from '@middy/validator';
+import { transpileSchema } from '@middy/validator/transpile';
+import type { Context } from 'aws-lambda';
+import { runTicker } from '../lib/queue/ticker.ts';
+import { nodeUrl } from '../lib/topology.ts';
+import { BadEventError, errorResponse } from '../lib/lambda/errors.ts';
+import { withPooledClient } from '../lib/lambda/pools.ts';
+import { deadlineOf, getInvoker, getTopology, logger, metrics } from '../lib/lambda/runtime.ts';
+import { consumerWaker } from '../lib/lambda/wake.ts';
+
+export interface TickerEvent {
+  source?: string;
+  /** Only these root nodes (default: every root of the topology). */
+  nodes?: string[];
+}
+
+const eventSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    source: { type: 'string' },
+    nodes: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+  },
+} as const;
+
+const env = (name: string, fallback: number) => {
+  const v = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number of milliseconds`);
+  return v;
+};
+
+async function tick(event: TickerEvent, context: Context) {
+  const topology = await getTopology();
+  const roots = event.nodes
+    ? event.nodes.map((n) => topology.node(n))
+    : topology.nodes.filter((n) => n.type === 'root');
+  for (const r of roots) if (r.type !== 'root') throw new BadEventError(`Node "${r.name}" is not a root: only roots are ticked`);
+
+  const deadline = deadlineOf(context);
+  const runs = await Promise.all(
+    roots.map(async (root) => {
+      const wake = consumerWaker(getInvoker(), root, topology.leavesOf(root));
+      const url = await nodeUrl(root);
+      return withPooledClient(url, async (db) => {
+        const r = await runTicker(db, {
+          deadline,
+          tickPeriodMs: env('LAMBDISTE_TICK_PERIOD_MS', 1000),
+          maintPeriodMs: env('LAMBDISTE_MAINT_PERIOD_MS', 30_000),
+          safetyMs: env('LAMBDISTE_SAFETY_MS', 3000),
+          afterTick: async () => {
+            await wake(db);
+          },
+        });
+        metrics.addMetric('Ticks', MetricUnit.Count, r.ticks);
+        return { node: root.name, ...r };
+      });
+    }),
+  );
+  logger.info('ticker run', { runs });
+  return { ok: true as const, runs };
+}
+
+export const handler = middy(tick)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .use(validator({ eventSchema: transpileSchema(eventSchema) }))
+  .use(errorResponse());
