@@ -103,7 +103,8 @@ export async function copyChunk(provider: pg.ClientBase, subscriber: pg.ClientBa
     const all = [...conditions, extra].filter(Boolean);
     return all.length ? ` where ${all.join(' and ')}` : '';
   };
-  const order = ` order by ${plan.key.map((k) => k.name).join(', ')}`;
+  // Qualified, so that it orders by the columns and not by the ::text output names.
+  const order = ` order by ${plan.key.map((k) => `${plan.table}.${k.name}`).join(', ')}`;
 
   // The chunk's last key, found on the primary key index without reading rows.
   const bound = await provider.query({

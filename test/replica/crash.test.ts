@@ -52,7 +52,7 @@ describe('crash injection', () => {
       await tick(root);
       let crashed = 0;
       await expect(
-        consume(root, crashy, { pageSize: 200, failpoint: (p) => { if (p === point && crashed++ === 0) throw new InjectedCrash(p); } }),
+        consume(root, crashy, { failpoint: (p) => { if (p === point && crashed++ === 0) throw new InjectedCrash(p); } }),
       ).rejects.toThrow(InjectedCrash);
       expect(crashed).toBeGreaterThan(0);
       await syncLeaf(root, crashy);
