@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { clientConfig } from './connstr.ts';
 
 export type Db = pg.ClientBase;
 
@@ -7,7 +8,7 @@ export type Db = pg.ClientBase;
  * are reported through `onError` instead of crashing the process.
  */
 export async function connect(url: string, applicationName = 'lambdiste'): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, application_name: applicationName });
+  const client = new pg.Client({ application_name: applicationName, ...clientConfig(url) });
   client.on('error', () => {
     /* the next query on this client fails with the real cause */
   });
@@ -21,7 +22,7 @@ export async function connect(url: string, applicationName = 'lambdiste'): Promi
 
 /** A pool whose idle clients may die without taking the process down. */
 export function createPool(url: string, max = 4, applicationName = 'lambdiste'): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, application_name: applicationName });
+  const pool = new pg.Pool({ max, application_name: applicationName, ...clientConfig(url) });
   pool.on('error', () => {
     /* an idle client was terminated; the pool replaces it */
   });

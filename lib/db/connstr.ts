@@ -1,0 +1,36 @@
+import type pg from 'pg';
+
+/**
+ * Connection settings from a libpq connection string, in either form
+ * londiste3 users write: a URL (postgres://user:pw@host:port/db?sslmode=...)
+ * or keyword/value pairs (host=... dbname=... user=... password='a b').
+ */
+export function clientConfig(connstr: string): pg.ClientConfig {
+  const s = connstr.trim();
+  if (/^postgres(ql)?:\/\//i.test(s)) return { connectionString: s };
+  const cfg: pg.ClientConfig = {};
+  const re = /\s*([A-Za-z_]+)\s*=\s*('((?:[^'\\]|\\.)*)'|(\S*))/gy;
+  let m: RegExpExecArray | null;
+  let pos = 0;
+  while (pos < s.length && (m = re.exec(s)) !== null) {
+    pos = re.lastIndex;
+    const key = m[1]!.toLowerCase();
+    const value = m[3] !== undefined ? m[3].replace(/\\(.)/g, '$1') : m[4]!;
+    switch (key) {
+      case 'host': case 'hostaddr': cfg.host = value; break;
+      case 'port': cfg.port = Number(value); break;
+      case 'dbname': cfg.database = value; break;
+      case 'user': cfg.user = value; break;
+      case 'password': cfg.password = value; break;
+      case 'application_name': cfg.application_name = value; break;
+      case 'connect_timeout': cfg.connectionTimeoutMillis = Number(value) * 1000; break;
+      case 'sslmode':
+        if (value === 'require' || value === 'prefer') cfg.ssl = { rejectUnauthorized: false };
+        else if (value === 'verify-ca' || value === 'verify-full') cfg.ssl = true;
+        break;
+      default: break; // other libpq settings have no pg equivalent and do not change the target
+    }
+  }
+  if (s.slice(pos).trim() !== '') throw new Error('Invalid connection string (expected a URL or key=value pairs)');
+  return cfg;
+}
