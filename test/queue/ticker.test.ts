@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { createQueue, insertEvent, registerConsumer, setQueueConfig, tickQueue } from '../../lib/queue/api.ts';
+import { runTicker } from '../../lib/queue/ticker.ts';
+import { client } from '../helpers/db.ts';
+import { queueDb, takeAll, tickNow } from '../helpers/queue.ts';
+
+const ticks = async (db: import('pg').ClientBase) =>
+  Number((await db.query('select count(*) as n from pgq.tick')).rows[0].n);
+
+describe('ticker rules', () => {
+  it('ticks only for a reason: max_count events, max_lag with events, idle_period without', async () => {
+    const { db } = await queueDb('rules');
+    await createQueue(db, 'q');
+    await setQueueConfig(db, 'q', 'ticker_max_count', 3);
+    await setQueueConfig(db, 'q', 'ticker_max_lag', '1 hour');
+    await setQueueConfig(db, 'q', 'ticker_idle_period', '1 hour');
+    const base = await ticks(db);
+
+    expect(await tickQueue(db, 'q')).toBeNull(); // nothing happened
+    await insertEvent(db, 'q', { type: 't', data: '1' });
+    await insertEvent(db, 'q', { type: 't', data: '2' });
+    expect(await tickQueue(db, 'q')).toBeNull(); // 2 < max_count, lag small
+    await insertEvent(db, 'q', { type: 't', data: '3' });
+    expect(await tickQueue(db, 'q')).not.toBeNull(); // max_count reached
+    expect(await ticks(db)).toBe(base + 1);
+
+    await insertEvent(db, 'q', { type: 't', data: '4' });
+    expect(await tickQueue(db, 'q')).toBeNull();
+    await setQueueConfig(db, 'q', 'ticker_max_lag', '0');
+    expect(await tickQueue(db, 'q')).not.toBeNull(); // max_lag passed with an event pending
+
+    expect(await tickQueue(db, 'q')).toBeNull(); // idle, idle_period not passed (max_lag does not apply)
+    await setQueueConfig(db, 'q', 'ticker_idle_period', '0');
+    expect(await tickQueue(db, 'q')).not.toBeNull(); // idle_period passed
+    expect(await ticks(db)).toBe(base + 3);
+  });
+
+  it('does not tick a paused queue', async () => {
+    const { db } = await queueDb('paused');
+    await createQueue(db, 'q');
+    await setQueueConfig(db, 'q', 'ticker_paused', true);
+    await setQueueConfig(db, 'q', 'ticker_idle_period', '0');
+    expect(Number((await db.query('select pgq.ticker() as n')).rows[0].n)).toBe(0);
+  });
+
+  it('refuses to tick in a REPEATABLE READ transaction', async () => {
+    const { db } = await queueDb('rr');
+    await createQueue(db, 'q');
+    await db.query('begin isolation level repeatable read');
+    await expect(db.query(`select pgq.ticker('q')`)).rejects.toThrow(/must run in a READ COMMITTED transaction/);
+    await db.query('rollback');
+  });
+
+  it('keeps ticks unique and ordered when tickers run at once', async () => {
+    const { db, url } = await queueDb('race');
+    await createQueue(db, 'q');
+    await setQueueConfig(db, 'q', 'ticker_max_lag', '0');
+    await registerConsumer(db, 'q', 'c');
+    const tickers = await Promise.all([client(url), client(url), client(url)]);
+    const writer = await client(url);
+    let writing = true;
+    let written = 0;
+    const writes = (async () => {
+      while (writing) {
+        await insertEvent(writer, 'q', { type: 't', data: String(written++) });
+      }
+    })();
+    await Promise.all(tickers.map(async (t) => {
+      for (let i = 0; i < 60; i++) await t.query('select pgq.ticker()');
+    }));
+    writing = false;
+    await writes;
+    await tickNow(db, 'q');
+    const { rows } = await db.query(
+      `select tick_id, pg_snapshot_xmax(tick_snapshot)::text::bigint as xmax, tick_time from pgq.tick order by tick_id`,
+    );
+    for (let i = 1; i < rows.length; i++) {
+      expect(Number(rows[i].tick_id)).toBeGreaterThan(Number(rows[i - 1].tick_id));
+      expect(Number(rows[i].xmax)).toBeGreaterThanOrEqual(Number(rows[i - 1].xmax));
+    }
+    const seen = (await takeAll(db, 'q', 'c')).flat();
+    expect(seen.length).toBe(written);
+    expect(new Set(seen).size).toBe(written);
+  });
+});
+
+describe('the ticker routine', () => {
+  it('ticks every period, runs maintenance, calls afterTick and stops before its deadline', async () => {
+    const { db } = await queueDb('routine');
+    await createQueue(db, 'q');
+    await setQueueConfig(db, 'q', 'ticker_idle_period', '0');
+    const deadline = Date.now() + 1200;
+    let hooks = 0;
+    const r = await runTicker(db, { deadline, tickPeriodMs: 50, maintPeriodMs: 400, safetyMs: 100, afterTick: async () => { hooks++; } });
+    expect(Date.now()).toBeLessThan(deadline);
+    expect(r.rounds).toBeGreaterThan(5);
+    expect(hooks).toBe(r.rounds);
+    expect(r.ticks).toBeGreaterThan(0);
+  });
+
+  it('stops when aborted', async () => {
+    const { db } = await queueDb('abort');
+    await createQueue(db, 'q');
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 200);
+    const started = Date.now();
+    await runTicker(db, { deadline: Date.now() + 60_000, tickPeriodMs: 1000, signal: ac.signal });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
