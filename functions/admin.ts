@@ -34,7 +34,10 @@ const eventSchema = {
     node: { type: 'string', minLength: 1 },
     command: { type: 'string', minLength: 1 },
     args: { type: 'array', items: { type: 'string' } },
-    options: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+    options: {
+      type: 'object',
+      additionalProperties: { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+    },
   },
 } as const;
 

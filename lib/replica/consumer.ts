@@ -25,6 +25,8 @@ export interface ConsumerOptions {
   log?: (level: 'INFO' | 'WARNING', message: string) => void;
   onCopyProgress?: (table: string, rows: number) => void;
   failpoint?: (point: Failpoint) => void;
+  /** The clock deadlines are measured with (tests move it). */
+  clock?: () => number;
   /** Connections to reuse (a warm Lambda keeps them); opened here otherwise. */
   provider?: pg.Client;
   subscriber?: pg.Client;
@@ -53,7 +55,8 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
   const subscriber = opts.subscriber ?? (await connect(opts.subscriberUrl));
   const result: ConsumerRun = { busy: false, batches: 0, events: 0, copiedRows: 0, moreWork: false, pendingTables: 0 };
   const safety = opts.safetyMs ?? 1000;
-  const timeLeft = () => Date.now() + safety < opts.deadline;
+  const clock = opts.clock ?? Date.now;
+  const timeLeft = () => clock() + safety < opts.deadline;
   const lockKey = `${opts.queue}/${opts.consumer}`;
   try {
     const { rows } = await subscriber.query(

@@ -66,6 +66,29 @@ describe('crash injection', () => {
     });
   }
 
+  it('applies a batch too large for one run in pieces, each committed with its progress', async () => {
+    const { root, leaves: [steady, piecemeal] } = await setup('crash_pieces');
+    await syncLeaf(root, steady);
+    await syncLeaf(root, piecemeal);
+    await sql(root.db, `update acct set balance = balance * 2`);
+    await tick(root);
+    let now = 0;
+    const r = await consume(root, piecemeal, {
+      pageSize: 1000, clock: () => now, deadline: 10_000, safetyMs: 1000,
+      failpoint: (p) => { if (p === 'mid-apply') now = 9_500; },
+    });
+    expect(r.moreWork).toBe(true);
+    const [pos] = await sql(piecemeal.db, `select app_partial_event from lambdiste.applied where app_consumer = $1`, [piecemeal.jobName]);
+    expect(pos!.app_partial_event).not.toBeNull();
+    // The first piece is committed, the rest is not applied yet.
+    const [half] = await sql(piecemeal.db, 'select count(*) filter (where balance = id * 2)::int as done, count(*)::int as total from acct');
+    expect(half!.done).toBe(1000);
+    expect(half!.total).toBe(3000);
+    await syncLeaf(root, piecemeal, 30);
+    await syncLeaf(root, steady);
+    expect(await checksum(piecemeal.db, 'acct')).toBe(await checksum(root.db, 'acct'));
+  });
+
   it('resumes an interrupted copy without losing or duplicating rows', async () => {
     const { root, leaves: [leaf] } = await setup('crash_copy');
     let chunks = 0;
