@@ -21,6 +21,8 @@ export interface TickerEvent {
   source?: string;
   /** Only these root nodes (default: every root of the topology). */
   nodes?: string[];
+  /** Stop after this long instead of at the end of the invocation (manual runs). */
+  runForMs?: number;
 }
 
 const eventSchema = {
@@ -29,6 +31,7 @@ const eventSchema = {
   properties: {
     source: { type: 'string' },
     nodes: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+    runForMs: { type: 'integer', minimum: 0 },
   },
 } as const;
 
@@ -45,7 +48,7 @@ async function tick(event: TickerEvent, context: Context) {
     : topology.nodes.filter((n) => n.type === 'root');
   for (const r of roots) if (r.type !== 'root') throw new BadEventError(`Node "${r.name}" is not a root: only roots are ticked`);
 
-  const deadline = deadlineOf(context);
+  const deadline = Math.min(deadlineOf(context), event.runForMs === undefined ? Infinity : Date.now() + event.runForMs);
   const runs = await Promise.all(
     roots.map(async (root) => {
       const wake = consumerWaker(getInvoker(), root, topology.leavesOf(root));

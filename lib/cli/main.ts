@@ -46,7 +46,7 @@ const specs: Record<string, Spec> = {
   'create-leaf': {
     usage: 'create-leaf <node> [connstr]',
     about: 'make this database a leaf, subscribed to the root',
-    options: [new Option('--provider <connstr>', 'connect string of the root').makeOptionMandatory()],
+    options: [new Option('--provider <connstr>', 'connect string of the root (required unless --via-lambda)')],
   },
   'add-table': {
     usage: 'add-table [tables...]',
