@@ -17,8 +17,6 @@ import type pg from 'pg';
 import { connect } from '../db/connect.ts';
 import { startLocalCluster, type LocalCluster } from '../db/embedded.ts';
 import { getConsumerInfo, getQueueInfo } from '../queue/api.ts';
-import { closePools } from '../lambda/pools.ts';
-import { getInvoker, localContext, resetTopology, setInvoker } from '../lambda/runtime.ts';
 import type { InProcessInvoker } from '../invoke/in-process.ts';
 import { demoSchema, demoSequences, demoTables, oneTransaction, seedRows } from './workload.ts';
 
@@ -40,12 +38,18 @@ function withDatabase(url: string, db: string): string {
   return u.toString();
 }
 
+// The Lambda runtime reads its logging and metrics settings when loaded:
+// loaded only once runDemo has chosen them.
+type Runtime = typeof import('../lambda/runtime.ts');
+let rt: Runtime;
+const closePools = async () => (await import('../lambda/pools.ts')).closePools();
+
 /** The ticker function as EventBridge would run it: one invocation after another, each up to a minute. */
 function runTickerSchedule(stop: { stopped: boolean }, onError: (e: Error) => void): Promise<void> {
   return (async () => {
     const { handler } = await import('../../functions/ticker.ts');
     while (!stop.stopped) {
-      const ctx = localContext('ticker', 10_000);
+      const ctx = rt.localContext('ticker', 10_000);
       const r = (await handler({ source: 'lambdiste.demo' }, ctx)) as { ok: boolean; error?: string };
       if (!r.ok) onError(new Error(r.error ?? 'ticker failed'));
     }
@@ -54,7 +58,7 @@ function runTickerSchedule(stop: { stopped: boolean }, onError: (e: Error) => vo
 
 async function admin(node: string, command: string, args: string[] = [], options = {}, out: (l: string) => void): Promise<void> {
   const { handler } = await import('../../functions/admin.ts');
-  const r = (await handler({ node, command, args, options }, localContext('admin', 120_000))) as {
+  const r = (await handler({ node, command, args, options }, rt.localContext('admin', 120_000))) as {
     ok: boolean; error?: string; log?: { level: string; message: string }[];
   };
   for (const l of r.log ?? []) out(`[${node}] ${l.level} ${l.message}`);
@@ -77,12 +81,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   process.env.LAMBDISTE_TICK_PERIOD_MS ??= '200';
   process.env.LAMBDISTE_SAFETY_MS ??= '1500';
   process.env.LAMBDISTE_INVOKER = 'in-process';
-  setInvoker(undefined);
+  rt = await import('../lambda/runtime.ts');
+  rt.setInvoker(undefined);
 
   if (process.env.LAMBDISTE_NODES) return runConfigured(duration, out);
 
   out('Starting embedded PostgreSQL: provider and two subscribers ...');
-  const clusters: LocalCluster[] = await Promise.all(['demo-provider', 'demo-dst1', 'demo-dst2'].map((n) => startLocalCluster(n)));
+  const clusters: LocalCluster[] = await Promise.all(['provider', 'dst1', 'dst2'].map((n) => startLocalCluster(`demo-${process.pid}-${n}`)));
   const stop = { stopped: false };
   try {
     const urls = await Promise.all(
@@ -110,7 +115,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
         { name: 'dst2_digoal_01', type: 'leaf', queue: 'replika', provider: 'src_digoal_01', db: dst2Url },
       ],
     });
-    resetTopology();
+    rt.resetTopology();
 
     await admin('src_digoal_01', 'create-root', [], {}, out);
     await admin('src_digoal_01', 'add-table', demoTables, {}, out);
@@ -188,7 +193,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     }
     stop.stopped = true;
     await ticker;
-    await (getInvoker() as InProcessInvoker).drain?.();
+    await (rt.getInvoker() as InProcessInvoker).drain?.();
 
     let same = true;
     out('');
@@ -211,7 +216,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
         out(`  ${ok ? 'OK  ' : 'BACK'} dst${i + 1} ${seq}: ${l[0].last_value} (provider ${p[0].last_value})`);
       }
     }
-    for (const e of [...errors, ...((getInvoker() as InProcessInvoker).errors ?? [])]) out(`  error during the run: ${e.message}`);
+    for (const e of [...errors, ...((rt.getInvoker() as InProcessInvoker).errors ?? [])]) out(`  error during the run: ${e.message}`);
     out(same ? 'Result: subscribers equal the provider.' : 'Result: MISMATCH.');
     await Promise.all([provider, ...writers, ...leafDbs].map((c) => c.end()));
     return same ? 0 : 1;
@@ -235,7 +240,7 @@ async function runConfigured(duration: number, out: (l: string) => void): Promis
   while (!stop.stopped && Date.now() < until) await sleep(200);
   stop.stopped = true;
   await ticker;
-  await (getInvoker() as InProcessInvoker).drain?.();
+  await (rt.getInvoker() as InProcessInvoker).drain?.();
   await closePools();
   return errors.length ? 1 : 0;
 }

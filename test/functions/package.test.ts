@@ -39,7 +39,7 @@ describe('osls package', () => {
     expect(fns.ConsumerLambdaFunction!.Timeout).toBe(300);
     expect(ofType('AWS::Lambda::Url')).toEqual([]);
     expect(ofType('AWS::ApiGateway::RestApi')).toEqual([]);
-    const [[, rule]] = ofType('AWS::Events::Rule') as [[string, { Properties: Record<string, any> }]];
+    const rule = ofType('AWS::Events::Rule')[0]![1];
     expect(rule.Properties.ScheduleExpression).toBe('rate(1 minute)');
 
     const statements = (role: string) =>
