@@ -208,7 +208,12 @@ export async function doCopyWork(ctx: CopyContext): Promise<CopyWorkResult> {
     copying.push(t);
   }
 
-  const copied = await Promise.all(copying.map((t) => copyTable(ctx, t)));
+  // Wait for every copy, even when one fails: a copy left running would
+  // outlive this run's lock and race the next run over the same table.
+  const settled = await Promise.allSettled(copying.map((t) => copyTable(ctx, t)));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const copied = settled.map((r) => (r as PromiseFulfilledResult<number>).value);
   let events = 0;
   for (const t of states.filter((s) => s.state === 'catching-up')) {
     if (!ctx.timeLeft()) break;

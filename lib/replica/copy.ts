@@ -106,13 +106,23 @@ export async function copyChunk(provider: pg.ClientBase, subscriber: pg.ClientBa
   // Qualified, so that it orders by the columns and not by the ::text output names.
   const order = ` order by ${plan.key.map((k) => `${plan.table}.${k.name}`).join(', ')}`;
 
-  // The chunk's last key, found on the primary key index without reading rows.
-  const bound = await provider.query({
-    text: `select ${plan.key.map((k) => `${k.name}::text`).join(', ')} from ${plan.table}${where(null)}${order} offset ${Math.max(0, opts.maxRows - 1)} limit 1`,
-    rowMode: 'array',
-  });
-  const boundKey: string[] | null = bound.rows[0] ?? null;
-  const select = `select ${plan.columns.join(', ')} from ${plan.table}${where(boundKey ? `${keyRow} <= ${keyValues(boundKey)}` : null)}${order}`;
+  // The chunk's last key, found on the primary key index without reading
+  // rows; for the last chunk, the last key there is. Either way the
+  // progress recorded is a real key, so a stop right after the last chunk
+  // resumes past it and copies nothing twice.
+  const keyQuery = (suffix: string) =>
+    provider.query({
+      text: `select ${plan.key.map((k) => `${k.name}::text`).join(', ')} from ${plan.table}${where(null)}${suffix}`,
+      rowMode: 'array',
+    });
+  let boundKey: string[] | null = (await keyQuery(`${order} offset ${Math.max(0, opts.maxRows - 1)} limit 1`)).rows[0] ?? null;
+  let last = false;
+  if (!boundKey) {
+    last = true;
+    const desc = ` order by ${plan.key.map((k) => `${plan.table}.${k.name} desc`).join(', ')} limit 1`;
+    boundKey = (await keyQuery(desc)).rows[0] ?? null;
+  }
+  const select = `select ${plan.columns.join(', ')} from ${plan.table}${where(boundKey ? `${keyRow} <= ${keyValues(boundKey)}` : 'false')}${order}`;
 
   let rows = 0;
   await subscriber.query('begin');
@@ -136,7 +146,7 @@ export async function copyChunk(provider: pg.ClientBase, subscriber: pg.ClientBa
     const lastKey = boundKey ?? opts.afterKey;
     await opts.saveProgress(subscriber, lastKey, rows);
     await subscriber.query('commit');
-    return { rows, lastKey, done: boundKey === null };
+    return { rows, lastKey, done: last };
   } catch (err) {
     await subscriber.query('rollback').catch(() => undefined);
     throw err;
