@@ -10,37 +10,64 @@ export class ApplyError extends Error {
   }
 }
 
+/** A set-based step failed: the transaction is aborted; apply the batch again in 'ordered' mode. */
+export class SetApplyFailed extends Error {
+  constructor(public readonly table: string, cause: unknown) {
+    super(`Set-based apply to ${table} failed: ${(cause as Error)?.message ?? cause}`, { cause });
+    this.name = 'SetApplyFailed';
+  }
+}
+
+/** Malformed event data (not a json object): never guessed at. */
+export class BadEventError extends Error {
+  constructor(eventId: number, what: string) {
+    super(`Event ${eventId} is malformed: ${what}`);
+    this.name = 'BadEventError';
+  }
+}
+
+/** A table's events of the page, each as the json object lambdiste.apply_rows takes. */
 interface Pending {
   ids: number[];
-  ops: string[];
-  data: (string | null)[];
-  oldKeys: (string | null)[];
+  items: string[];
 }
 
 export interface ApplyCounts {
   events: number;
   rows: number;
   truncates: number;
-  fallbacks: number;
 }
 
-const APPLY = 'select lambdiste.apply_rows($1::regclass, $2::text[], $3::text[], $4::text[]) as n';
+const APPLY = 'select lambdiste.apply_rows($1::regclass, $2) as n';
+
+/**
+ * The row's json object with the event's position and operation added, by
+ * string surgery rather than JSON.parse: rows are never parsed in Node.
+ */
+function item(ev: QueueEvent, ord: number, op: string, json: string | null): string {
+  const s = json?.trimStart() ?? '';
+  if (!s.startsWith('{') || s.length < 3) throw new BadEventError(ev.id, `${op === 'K' ? 'old key' : 'row'} is not a json object`);
+  return `{"_lambdiste_ev_ord_":${ord},"_lambdiste_op_":"${op}",${s.slice(1)}`;
+}
 
 /**
  * Applies one page of a batch (events in event id order) to the subscriber,
- * inside the caller's transaction: per table, one set-based statement for
- * the whole page (lambdiste.apply_rows). When that fails (say a unique
- * constraint other than the key is hit by rows in between states), the
- * table's events are applied again one at a time, in order. A TRUNCATE
+ * inside the caller's transaction. In 'set' mode, per table, one
+ * set-based statement for the whole page (lambdiste.apply_rows); when one
+ * fails (say a unique constraint other than the key is hit by rows in
+ * between states) it throws SetApplyFailed and the caller applies the
+ * batch again in 'ordered' mode: one event at a time, in order. A TRUNCATE
  * first applies everything pending (it may cascade to other tables), then
  * truncates. Events of tables not in `tables` are skipped.
  */
-export async function applyEvents(db: pg.ClientBase, events: QueueEvent[], tables: Set<string>): Promise<ApplyCounts> {
-  const counts: ApplyCounts = { events: 0, rows: 0, truncates: 0, fallbacks: 0 };
+export async function applyEvents(
+  db: pg.ClientBase, events: QueueEvent[], tables: Set<string>, mode: 'set' | 'ordered' = 'set',
+): Promise<ApplyCounts> {
+  const counts: ApplyCounts = { events: 0, rows: 0, truncates: 0 };
   let pending = new Map<string, Pending>();
 
   const flush = async () => {
-    for (const [table, p] of pending) await applyTable(db, table, p, counts);
+    for (const [table, p] of pending) counts.rows += mode === 'set' ? await applySet(db, table, p) : await applyOrdered(db, table, p);
     pending = new Map();
   };
 
@@ -50,6 +77,7 @@ export async function applyEvents(db: pg.ClientBase, events: QueueEvent[], table
     counts.events++;
     if (ev.type === TRUNCATE_OP) {
       await flush();
+      // `table` is a canonical name from the subscriber's own table_info, quoted as needed.
       await db.query(`truncate ${table} cascade`);
       counts.truncates++;
       continue;
@@ -57,37 +85,48 @@ export async function applyEvents(db: pg.ClientBase, events: QueueEvent[], table
     if (ev.type === null || !ROW_OPS.has(ev.type)) continue;
     let p = pending.get(table);
     if (!p) {
-      p = { ids: [], ops: [], data: [], oldKeys: [] };
+      p = { ids: [], items: [] };
       pending.set(table, p);
     }
+    // The row first: the first item tells apply_rows which columns events carry.
+    const ord = p.ids.length + 1;
     p.ids.push(ev.id);
-    p.ops.push(ev.type);
-    p.data.push(ev.data);
-    p.oldKeys.push(ev.type === 'U' ? ev.extra2 : null);
+    p.items.push(item(ev, ord, ev.type, ev.data));
+    if (ev.type === 'U' && ev.extra2 !== null) {
+      p.ids.push(ev.id);
+      p.items.push(item(ev, ord, 'K', ev.extra2));
+    }
   }
   await flush();
   return counts;
 }
 
-async function applyTable(db: pg.ClientBase, table: string, p: Pending, counts: ApplyCounts): Promise<void> {
-  // `table` is a canonical name from the subscriber's own table_info, quoted as needed.
-  await db.query('savepoint lambdiste_apply');
+/**
+ * The whole page for a table in one statement, with no savepoint around it
+ * (that would cost two round trips per table and page).
+ */
+async function applySet(db: pg.ClientBase, table: string, p: Pending): Promise<number> {
   try {
-    const { rows } = await db.query(APPLY, [table, p.ops, p.data, p.oldKeys]);
-    counts.rows += Number(rows[0].n);
-    await db.query('release savepoint lambdiste_apply');
-    return;
-  } catch {
-    await db.query('rollback to savepoint lambdiste_apply');
+    const { rows } = await db.query(APPLY, [table, `[${p.items.join(',')}]`]);
+    return Number(rows[0].n);
+  } catch (err) {
+    throw new SetApplyFailed(table, err);
   }
-  counts.fallbacks++;
-  for (let i = 0; i < p.ids.length; i++) {
+}
+
+/** One event at a time, in order: its row and, for a moved key, its old key together. */
+async function applyOrdered(db: pg.ClientBase, table: string, p: Pending): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < p.ids.length; ) {
+    let j = i + 1;
+    while (j < p.ids.length && p.ids[j] === p.ids[i]) j++;
     try {
-      const { rows } = await db.query(APPLY, [table, [p.ops[i]], [p.data[i]], [p.oldKeys[i]]]);
-      counts.rows += Number(rows[0].n);
+      const { rows } = await db.query(APPLY, [table, `[${p.items.slice(i, j).join(',')}]`]);
+      n += Number(rows[0].n);
     } catch (err) {
       throw new ApplyError(table, p.ids[i]!, err);
     }
+    i = j;
   }
-  await db.query('release savepoint lambdiste_apply');
+  return n;
 }

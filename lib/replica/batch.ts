@@ -1,15 +1,15 @@
 import type pg from 'pg';
-import { finishBatch, nextBatch, readBatch } from '../queue/api.ts';
-import { applyEvents } from './apply.ts';
+import { finishBatch, nextBatch, readBatch, type Batch } from '../queue/api.ts';
+import { applyEvents, SetApplyFailed } from './apply.ts';
 import { LostPositionError } from './errors.ts';
-import { readPosition, writePosition } from './position.ts';
+import { readPosition, writePosition, type Position } from './position.ts';
 
 /** Named points in a batch's life where tests may stop the consumer, as a crash would. */
 export type Failpoint = 'after-read' | 'mid-apply' | 'after-commit' | 'mid-copy';
 
 export interface BatchContext {
-  provider: pg.Client;
-  subscriber: pg.Client;
+  provider: pg.ClientBase;
+  subscriber: pg.ClientBase;
   queue: string;
   /** Events per page read from the provider (bounds memory). */
   pageSize: number;
@@ -25,6 +25,13 @@ export interface BatchOutcome {
   tickId?: number;
 }
 
+export interface BatchOptions {
+  /** Narrows what is read from the provider (an SQL condition on ev.*, from trusted values). */
+  extraWhere?: string;
+  /** With a backlog, take ticks together until the batch has this many events. */
+  minCount?: number;
+}
+
 /**
  * Applies one batch of `consumer` exactly once (the PgQ recipe): the
  * subscriber stores the batch's end tick in the same transaction as its
@@ -34,14 +41,18 @@ export interface BatchOutcome {
  * pieces, each with the last event applied, and resumed from there.
  *
  * `tables` gives, inside the subscriber transaction, the tables whose
- * events to apply; `extraWhere` narrows what is read from the provider.
+ * events to apply.
  */
 export async function applyNextBatch(
   ctx: BatchContext, consumer: string,
   tables: (db: pg.ClientBase) => Promise<Set<string>>,
-  extraWhere?: string,
+  opts: BatchOptions = {},
 ): Promise<BatchOutcome> {
-  const batch = await nextBatch(ctx.provider, ctx.queue, consumer);
+  // With a backlog, one batch may span several ticks (fewer round trips per
+  // event); without one, the plain next tick.
+  const batch =
+    (opts.minCount ? await nextBatch(ctx.provider, ctx.queue, consumer, { minCount: opts.minCount }) : null) ??
+    (await nextBatch(ctx.provider, ctx.queue, consumer));
   if (!batch) return { status: 'none', events: 0 };
 
   const pos = await readPosition(ctx.subscriber, ctx.queue, consumer);
@@ -51,9 +62,33 @@ export async function applyNextBatch(
     return { status: 'skipped', events: 0, tickId: batch.curTickId };
   }
   if (pos.tick !== batch.prevTickId) throw new LostPositionError(consumer, pos.tick, batch.prevTickId, batch.curTickId);
-  const resumeAfter = pos.partialTick === batch.curTickId ? (pos.partialEvent ?? undefined) : undefined;
 
+  const run = (mode: 'set' | 'ordered') => applyBatchTransaction(ctx, consumer, batch, pos, tables, opts.extraWhere, mode);
+  let outcome: BatchOutcome;
+  try {
+    outcome = await run('set');
+  } catch (err) {
+    if (!(err instanceof SetApplyFailed)) throw err;
+    // Rolled back: the same batch again, one event at a time, in order.
+    outcome = await run('ordered');
+  }
+  if (outcome.status === 'partial') return outcome;
+  ctx.failpoint?.('after-commit');
+  await finishBatch(ctx.provider, batch.batchId);
+  return outcome;
+}
+
+/**
+ * The subscriber transaction of one batch: its events page by page (the
+ * next page is read from the provider while this one is applied), then
+ * the new position, committed together.
+ */
+async function applyBatchTransaction(
+  ctx: BatchContext, consumer: string, batch: Batch, pos: Position,
+  tables: (db: pg.ClientBase) => Promise<Set<string>>, extraWhere: string | undefined, mode: 'set' | 'ordered',
+): Promise<BatchOutcome> {
   const sub = ctx.subscriber;
+  const resumeAfter = pos.partialTick === batch.curTickId ? (pos.partialEvent ?? undefined) : undefined;
   let events = 0;
   let open = true;
   await sub.query('begin');
@@ -67,27 +102,35 @@ export async function applyNextBatch(
       throw new Error(`Position of ${consumer} changed while reading it: another consumer is running`);
     }
     const applyTo = await tables(sub);
-    let lastEvent = resumeAfter;
-    for await (const page of readBatch(ctx.provider, batch.batchId, { pageSize: ctx.pageSize, afterEventId: resumeAfter, extraWhere })) {
-      ctx.failpoint?.('after-read');
-      await applyEvents(sub, page, applyTo);
-      ctx.failpoint?.('mid-apply');
-      events += page.length;
-      lastEvent = page[page.length - 1]!.id;
-      if (page.length === ctx.pageSize && !ctx.timeLeft()) {
-        await writePosition(sub, ctx.queue, consumer, pos.tick, { tick: batch.curTickId, event: lastEvent });
-        await sub.query('commit');
-        open = false;
-        return { status: 'partial', events, tickId: batch.curTickId };
+    const pages = readBatch(ctx.provider, batch.batchId, { pageSize: ctx.pageSize, afterEventId: resumeAfter, extraWhere });
+    try {
+      let next = pages.next();
+      for (;;) {
+        const { value: page, done } = await next;
+        if (done) break;
+        ctx.failpoint?.('after-read');
+        const more = page.length === ctx.pageSize;
+        if (more) next = pages.next();
+        await applyEvents(sub, page, applyTo, mode);
+        ctx.failpoint?.('mid-apply');
+        events += page.length;
+        if (!more) break;
+        if (!ctx.timeLeft()) {
+          await next.catch(() => undefined);
+          await writePosition(sub, ctx.queue, consumer, pos.tick, { tick: batch.curTickId, event: page[page.length - 1]!.id });
+          await sub.query('commit');
+          open = false;
+          return { status: 'partial', events, tickId: batch.curTickId };
+        }
       }
+    } finally {
+      await pages.return(undefined);
     }
     await writePosition(sub, ctx.queue, consumer, batch.curTickId);
     await sub.query('commit');
     open = false;
+    return { status: 'applied', events, tickId: batch.curTickId };
   } finally {
     if (open) await sub.query('rollback').catch(() => undefined);
   }
-  ctx.failpoint?.('after-commit');
-  await finishBatch(ctx.provider, batch.batchId);
-  return { status: 'applied', events, tickId: batch.curTickId };
 }

@@ -87,7 +87,11 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
           stoppedEarly = true;
           break;
         }
-        const r = await applyNextBatch(ctx, opts.consumer, (db) => okTables(db, opts.queue));
+        // Ticks are taken together only while no table is being handed over:
+        // the handover needs both consumers to stop at the same ticks.
+        const r = await applyNextBatch(ctx, opts.consumer, (db) => okTables(db, opts.queue), {
+          minCount: copy.pending === 0 ? ctx.pageSize : undefined,
+        });
         if (r.status === 'none') break;
         result.batches++;
         result.events += r.events;

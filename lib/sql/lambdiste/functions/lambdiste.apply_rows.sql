@@ -1,29 +1,30 @@
--- Function: lambdiste.apply_rows(4)
+-- Function: lambdiste.apply_rows(2)
 --
---      Applies a run of row events (I/U/D, in event order) to one table in
---      two set-based steps: the last event per primary key wins; keys whose
---      last event removes them are deleted, the others are upserted with
---      every column the subscriber writes (generated columns are computed
---      here, not copied). A U that moved its primary key removes the old key
---      first. Rows convert through the table's own row type, so every type
---      keeps its exact value.
+--      Applies a run of row events for one table in two set-based steps:
+--      the last event per primary key wins; keys whose last event removes
+--      them are deleted, the others are upserted. Values convert from json
+--      with each column's own type (json_to_recordset with the table's
+--      column types), so every type keeps its exact value. Only columns the
+--      events carry are written: a subscriber's own extra columns keep
+--      their values, generated columns are computed here.
 -- Parameters:
---      i_table     - the subscriber table
---      i_ops       - 'I', 'U' or 'D' per event
---      i_data      - the row as json (ev_data)
---      i_oldkeys   - the old key of a U that changed it (ev_extra2), else NULL
+--      i_table  - the subscriber table
+--      i_rows   - a json array, one object per event in event order: the
+--                 row (ev_data) with two more keys, _lambdiste_ev_ord_
+--                 (position) and _lambdiste_op_: I or U (upsert this row),
+--                 D (delete this row's key), K (delete this old key: a U
+--                 that moved its primary key)
 -- Returns:
 --      rows written (deleted + upserted)
-create or replace function lambdiste.apply_rows(i_table regclass, i_ops text[], i_data text[], i_oldkeys text[])
+create or replace function lambdiste.apply_rows(i_table regclass, i_rows text)
 returns bigint
 language plpgsql
 as $$
 declare
     _pk      text[];
+    _present text[];
     _cols    text[];
-    _keys    text;
-    _join    text;
-    _set     text;
+    _defs    text;
     _n       bigint;
 begin
     select array_agg(quote_ident(a.attname) order by k.n) into _pk
@@ -34,45 +35,45 @@ begin
     if _pk is null then
         raise exception 'Primary key missing on table: %', i_table using errcode = '42P10';
     end if;
-    select array_agg(quote_ident(attname) order by attnum) into _cols
+    -- The provider's columns, as the first event shows them.
+    select array_agg(k) into _present from json_object_keys((i_rows::json) -> 0) k;
+    select array_agg(quote_ident(attname) order by attnum),
+           string_agg(format('%I %s', attname, format_type(atttypid, atttypmod)), ', ' order by attnum)
+      into _cols, _defs
       from pg_attribute
-     where attrelid = i_table and attnum > 0 and not attisdropped and attgenerated = '';
-
-    select string_agg(format('(c.r).%s', k), ', '), string_agg(format('t.%s = (f.r).%s', k, k), ' and ')
-      into _keys, _join
-      from unnest(_pk) k;
-    select string_agg(format('%s = excluded.%s', c, c), ', ') into _set
-      from unnest(_cols) c where c <> all (_pk);
+     where attrelid = i_table and attnum > 0 and not attisdropped and attgenerated = ''
+       and attname = any (_present);
+    if not (_pk <@ _cols) then
+        raise exception 'Events for % lack its primary key columns', i_table using errcode = '22023';
+    end if;
 
     execute format($sql$
-        with ev as (
-            select * from unnest($1::text[], $2::text[], $3::text[]) with ordinality as e(op, data, oldkey, ord)
-        ), ch as (
-            select e.ord, e.op <> 'D' as keep, json_populate_record(null::%1$s, e.data::json) as r
-              from ev e
-            union all
-            select e.ord, false, json_populate_record(null::%1$s, e.oldkey::json)
-              from ev e where e.op = 'U' and e.oldkey is not null
+        with ch as (
+            select x._lambdiste_ev_ord_ as _ord, x._lambdiste_op_ in ('I', 'U') as _keep, %2$s
+              from json_to_recordset($1::json) as x(_lambdiste_ev_ord_ integer, _lambdiste_op_ text, %3$s)
         ), f as (
-            select distinct on (%2$s) c.ord, c.keep, c.r from ch c order by %2$s, c.ord desc, c.keep desc
+            select distinct on (%4$s) * from ch order by %4$s, _ord desc, _keep desc
         ), del as (
-            delete from %1$s t using f where not f.keep and %3$s
+            delete from %1$s t using f where not f._keep and (%5$s) = (%6$s)
             returning 1
         ), ins as (
-            insert into %1$s as t (%4$s)
-            select %5$s from f where f.keep
-            on conflict (%6$s) do %7$s
+            insert into %1$s as t (%2$s)
+            select %2$s from f where f._keep
+            on conflict (%4$s) do %7$s
             returning 1
         )
         select (select count(*) from del) + (select count(*) from ins)
     $sql$,
-        i_table, _keys, _join,
+        i_table,
         array_to_string(_cols, ', '),
-        (select string_agg(format('(f.r).%s', c), ', ') from unnest(_cols) c),
+        _defs,
         array_to_string(_pk, ', '),
-        case when _set is null then 'nothing' else 'update set ' || _set end)
+        (select string_agg('t.' || k, ', ') from unnest(_pk) k),
+        (select string_agg('f.' || k, ', ') from unnest(_pk) k),
+        coalesce('update set ' || (select string_agg(format('%s = excluded.%s', c, c), ', ')
+                                     from unnest(_cols) c where c <> all (_pk)), 'nothing'))
     into _n
-    using i_ops, i_data, i_oldkeys;
+    using i_rows;
     return _n;
 end;
 $$;

@@ -1,0 +1,86 @@
+/**
+ * Shared pieces of the benchmarks: embedded servers with production-like
+ * durability, repetitions with median/min/max, and a JSON record per run.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { connect } from '../lib/db/connect.ts';
+import { startLocalCluster, type LocalCluster } from '../lib/db/embedded.ts';
+
+export const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+export const reps = Number(process.env.BENCH_REPS ?? 3);
+
+/** Provider and subscriber servers, durable (fsync on) as in production. */
+export async function servers(prefix: string): Promise<{ provider: LocalCluster; subscriber: LocalCluster; stop: () => Promise<void> }> {
+  const settings = { fsync: 'on', shared_buffers: '256MB', max_wal_size: '4GB' };
+  const [provider, subscriber] = await Promise.all([
+    startLocalCluster(`bench-${prefix}-provider`, { settings }),
+    startLocalCluster(`bench-${prefix}-subscriber`, { settings }),
+  ]);
+  return { provider, subscriber, stop: async () => void (await Promise.all([provider.stop(), subscriber.stop()])) };
+}
+
+let dbSeq = 0;
+/** A fresh database on a server; returns its URL. */
+export async function freshDb(server: LocalCluster, name = `b${++dbSeq}`): Promise<string> {
+  const db = await connect(server.url);
+  await db.query(`drop database if exists ${name}`);
+  await db.query(`create database ${name}`);
+  await db.end();
+  const u = new URL(server.url);
+  u.pathname = '/' + name;
+  return u.toString();
+}
+
+export async function exec(url: string, sql: string): Promise<pg.QueryResult[]> {
+  const db = await connect(url);
+  try {
+    const r = await db.query(sql);
+    return Array.isArray(r) ? r : [r];
+  } finally {
+    await db.end();
+  }
+}
+
+/** The physical limit: the table's rows moved by one COPY TO | COPY FROM pipe. Returns seconds. */
+export async function copyPipe(fromUrl: string, toUrl: string, table: string, target = table): Promise<number> {
+  const [src, dst] = [await connect(fromUrl), await connect(toUrl)];
+  try {
+    const t0 = performance.now();
+    await pipeline(src.query(copyTo(`copy ${table} to stdout`)), dst.query(copyFrom(`copy ${target} from stdin`)));
+    return (performance.now() - t0) / 1000;
+  } finally {
+    await src.end();
+    await dst.end();
+  }
+}
+
+export interface Stat {
+  median: number;
+  min: number;
+  max: number;
+  runs: number[];
+}
+
+export function stat(values: number[]): Stat {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s[s.length - 1]!, runs: values };
+}
+
+export const fmt = (s: Stat, digits = 0) =>
+  `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+
+/** Prints a table and writes the figures to bench/results/<name>.json. */
+export function report(name: string, rows: [string, string][], figures: Record<string, unknown>): void {
+  const w = Math.max(...rows.map((r) => r[0].length));
+  console.log(`\n${name}`);
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(w)}  ${v}`);
+  const dir = join(import.meta.dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify({ name, at: new Date().toISOString(), quick, reps, figures }, null, 2) + '\n');
+}
