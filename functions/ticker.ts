@@ -56,7 +56,7 @@ async function tick(event: TickerEvent, context: Context) {
       return withPooledClient(url, async (db) => {
         const r = await runTicker(db, {
           deadline,
-          tickPeriodMs: env('LAMBDISTE_TICK_PERIOD_MS', 1000),
+          tickPeriodMs: env('LAMBDISTE_TICK_PERIOD_MS', 250),
           maintPeriodMs: env('LAMBDISTE_MAINT_PERIOD_MS', 30_000),
           safetyMs: env('LAMBDISTE_SAFETY_MS', 3000),
           afterTick: async () => {

@@ -78,7 +78,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const users = options.users ?? 20_000;
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-  process.env.LAMBDISTE_TICK_PERIOD_MS ??= '200';
   process.env.LAMBDISTE_SAFETY_MS ??= '1500';
   process.env.LAMBDISTE_INVOKER = 'in-process';
   rt = await import('../lambda/runtime.ts');
