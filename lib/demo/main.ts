@@ -67,7 +67,7 @@ async function admin(node: string, command: string, args: string[] = [], options
 
 async function checksum(db: pg.ClientBase, table: string): Promise<string> {
   await db.query(`set timezone = 'UTC'`);
-  const { rows } = await db.query(`select count(*) as n, md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as h from ${table} t`);
+  const { rows } = await db.query(`select count(*) as n, md5(coalesce(string_agg(_lambdiste_row_::text, '|' order by _lambdiste_row_::text), '')) as h from ${table} _lambdiste_row_`);
   return `${rows[0].n} rows, md5 ${rows[0].h}`;
 }
 

@@ -84,13 +84,13 @@ export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(url: 
 }
 
 /** Row-for-row fingerprint of a table: count and md5 of its rows in key order. */
-export async function checksum(url: string, table: string, orderBy = 't::text'): Promise<string> {
+export async function checksum(url: string, table: string, orderBy = '_lambdiste_row_::text'): Promise<string> {
   const db = await connect(url);
   try {
     // Text forms of timestamptz depend on the session's zone: compare in one zone.
     await db.query(`set timezone = 'UTC'`);
     const { rows } = await db.query(
-      `select count(*) as n, md5(coalesce(string_agg(t::text, '|' order by ${orderBy}), '')) as h from ${table} t`,
+      `select count(*) as n, md5(coalesce(string_agg(_lambdiste_row_::text, '|' order by ${orderBy}), '')) as h from ${table} _lambdiste_row_`,
     );
     return `${rows[0].n}:${rows[0].h}`;
   } finally {

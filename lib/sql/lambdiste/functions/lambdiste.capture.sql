@@ -1,45 +1,47 @@
--- Function: lambdiste.capture(), lambdiste.capture_truncate()
+-- Function: lambdiste.capture_api(), lambdiste.capture_truncate()
 --
---      Capture triggers of replicated tables on the root. One event per row
---      change, through the public pgq.insert_event (so a real PgQ works too):
+--      Capture triggers of replicated tables on the root: statement-level,
+--      with transition tables (lambdiste_old, lambdiste_new). Events, in the
+--      statement's order:
 --        ev_type    I, U, D (R for TRUNCATE)
---        ev_data    the new row (the old one for D) as json: json, not jsonb,
---                   so that a json column's text arrives byte for byte
+--        ev_data    the row as json (the old row for D): json, not jsonb, so
+--                   that a json column's text arrives byte for byte
 --        ev_extra1  the table, schema.name quoted as needed
---        ev_extra2  for U that changes the primary key: the old key, as json
+--      An UPDATE gives a D for every old key no new row has (the primary
+--      key moved), then a U per new row: replayed in that order, the
+--      subscriber ends with exactly the statement's result, key changes
+--      and key swaps included (Londiste refuses primary-key updates).
 --      Trigger arguments: the queue, then the primary key columns (fixed
---      when the trigger is made, so no catalog lookup per row).
+--      when the trigger is made).
+--      capture_api goes through pgq.insert_event, one call per row, and
+--      serves a real PgQ. Over Lambdiste's own queue each table gets a
+--      generated function instead (lambdiste.create_capture_triggers) that
+--      writes a statement's events in one static insert.
+--      The transition tables are named in full, never aliased: a column
+--      with the alias's name would win.
 --      Ordinary triggers: they do not fire while a subscriber applies
 --      changes with session_replication_role = replica.
-create or replace function lambdiste.capture()
+create or replace function lambdiste.capture_api()
 returns trigger
 language plpgsql
 as $$
 declare
     _table  text := quote_ident(TG_TABLE_SCHEMA) || '.' || quote_ident(TG_TABLE_NAME);
-    _old    jsonb;
-    _new    jsonb;
-    _oldkey jsonb;
-    _i      integer;
-    _j      integer;
+    _match  text;
+    _ev     record;
 begin
     if TG_OP = 'INSERT' then
-        perform pgq.insert_event(TG_ARGV[0], 'I', row_to_json(NEW)::text, _table, null, null, null);
-    elsif TG_OP = 'UPDATE' then
-        _old := to_jsonb(OLD);
-        _new := to_jsonb(NEW);
-        for _i in 1 .. TG_NARGS - 1 loop
-            if _old -> TG_ARGV[_i] is distinct from _new -> TG_ARGV[_i] then
-                _oldkey := '{}';
-                for _j in 1 .. TG_NARGS - 1 loop
-                    _oldkey := _oldkey || jsonb_build_object(TG_ARGV[_j], _old -> TG_ARGV[_j]);
-                end loop;
-                exit;
-            end if;
-        end loop;
-        perform pgq.insert_event(TG_ARGV[0], 'U', row_to_json(NEW)::text, _table, _oldkey::text, null, null);
+        perform pgq.insert_event(TG_ARGV[0], 'I', row_to_json(lambdiste_new)::text, _table, null, null, null) from lambdiste_new;
+    elsif TG_OP = 'DELETE' then
+        perform pgq.insert_event(TG_ARGV[0], 'D', row_to_json(lambdiste_old)::text, _table, null, null, null) from lambdiste_old;
     else
-        perform pgq.insert_event(TG_ARGV[0], 'D', row_to_json(OLD)::text, _table, null, null, null);
+        select string_agg(format('lambdiste_new.%1$I is not distinct from lambdiste_old.%1$I', k), ' and ')
+          into _match from unnest(TG_ARGV[1:]) k;
+        for _ev in execute format('select row_to_json(lambdiste_old)::text as d from lambdiste_old'
+                                  ' where not exists (select 1 from lambdiste_new where %s)', _match) loop
+            perform pgq.insert_event(TG_ARGV[0], 'D', _ev.d, _table, null, null, null);
+        end loop;
+        perform pgq.insert_event(TG_ARGV[0], 'U', row_to_json(lambdiste_new)::text, _table, null, null, null) from lambdiste_new;
     end if;
     return null;
 end;

@@ -1,8 +1,9 @@
 -- Function: pgq.create_queue(1)
 --
 --      Creates a queue: its row, its event and tick sequences, its event
---      tables (a parent and ntables children that take turns receiving
---      events), and a first tick so consumers can register at once.
+--      tables (a partition of pgq.event_template with ntables children that
+--      take turns receiving events), and a first tick so consumers can
+--      register at once.
 -- Returns:
 --      1 if the queue was created, 0 if it already existed.
 -- Tables directly manipulated:
@@ -35,7 +36,7 @@ begin
 
     execute format('create sequence %s', _seq);
     execute format('create sequence %s', _pfx || '_tick_seq');
-    execute format('create table %s () inherits (pgq.event_template)', _pfx);
+    execute format('create table %s partition of pgq.event_template for values in (%s) partition by list (ev_tbl)', _pfx, _id);
 
     insert into pgq.queue (queue_id, queue_name, queue_data_pfx, queue_event_seq, queue_tick_seq)
     values (_id, i_queue_name, _pfx, _seq, _pfx || '_tick_seq');
@@ -44,19 +45,13 @@ begin
         _tbl := _pfx || '_' || _n;
         -- Insert-only and emptied by TRUNCATE: no free space to keep, nothing
         -- for autovacuum to clean.
-        execute format('create table %s () inherits (%s) with (fillfactor = 100, autovacuum_enabled = off, toast.autovacuum_enabled = off)', _tbl, _pfx);
-        execute format('alter table %s alter column ev_id set default nextval(%L)', _tbl, _seq);
-        execute format('alter table %s alter column ev_time set default now()', _tbl);
-        execute format('create index %s on %s (ev_txid)', 'event_' || _id || '_' || _n || '_txid_idx', _tbl);
+        execute format('create table %s partition of %s for values in (%s)'
+                       ' with (fillfactor = 100, autovacuum_enabled = off, toast.autovacuum_enabled = off)',
+                       _tbl, _pfx, _n);
     end loop;
 
+    -- The first tick: a queue without ticks has no position to register at.
     perform pgq.ticker(i_queue_name);
-    -- The very first tick must exist even when the ticker sees no reason.
-    perform 1 from pgq.tick where tick_queue = _id;
-    if not found then
-        insert into pgq.tick (tick_queue, tick_id, tick_event_seq)
-        values (_id, nextval(_pfx || '_tick_seq'), 0);
-    end if;
     return 1;
 end;
 $$;

@@ -7,8 +7,6 @@
 create or replace function pgq.insert_event(i_queue_name text, i_ev_type text, i_ev_data text)
 returns bigint
 language sql
-security definer
-set search_path = pg_catalog
 as $$
     select pgq.insert_event_raw(i_queue_name, null, now(), null, null,
                                 i_ev_type, i_ev_data, null, null, null, null);
@@ -19,8 +17,6 @@ create or replace function pgq.insert_event(
     i_ev_extra1 text, i_ev_extra2 text, i_ev_extra3 text, i_ev_extra4 text)
 returns bigint
 language sql
-security definer
-set search_path = pg_catalog
 as $$
     select pgq.insert_event_raw(i_queue_name, null, now(), null, null,
                                 i_ev_type, i_ev_data, i_ev_extra1, i_ev_extra2, i_ev_extra3, i_ev_extra4);

@@ -64,8 +64,14 @@ create table pgq.subscription (
 
 create sequence pgq.batch_id_seq;
 
--- Parent of every event table, so that all of them share one shape.
+-- Every queue's events, partitioned by queue and then by event table
+-- (pgq.event_<queue> and its children pgq.event_<queue>_<n>, made by
+-- create_queue). Inserts go to this root with static SQL, so producing an
+-- event needs no dynamic statement; rotation truncates one child.
 create table pgq.event_template (
+    ev_queue    integer not null,
+    -- Which of the queue's tables (queue_cur_table at insert time).
+    ev_tbl      integer not null,
     ev_id       bigint not null,
     ev_time     timestamptz not null,
     ev_txid     xid8 not null default pg_current_xact_id(),
@@ -78,12 +84,23 @@ create table pgq.event_template (
     ev_extra2   text,
     ev_extra3   text,
     ev_extra4   text
-);
+) partition by list (ev_queue);
+create index event_template_txid_idx on pgq.event_template (ev_txid);
 
 create table pgq.retry_queue (
     ev_retry_after timestamptz not null,
     ev_queue       integer not null references pgq.queue on delete cascade,
-    like pgq.event_template,
+    ev_id          bigint not null,
+    ev_time        timestamptz not null,
+    ev_txid        xid8,
+    ev_owner       integer not null,
+    ev_retry       integer,
+    ev_type        text,
+    ev_data        text,
+    ev_extra1      text,
+    ev_extra2      text,
+    ev_extra3      text,
+    ev_extra4      text,
     primary key (ev_owner, ev_id)
 );
 create index retry_queue_retry_after_idx on pgq.retry_queue (ev_retry_after);
