@@ -93,10 +93,11 @@ async function once(rep: number, s: Awaited<ReturnType<typeof servers>>) {
   await tickers;
   await (rt.getInvoker() as InProcess).drain();
   const invocations = (rt.getInvoker() as InProcess).invocations;
+  const busySeconds = (rt.getInvoker() as InProcess).busyMs / 1000;
   await Promise.all([...writers, poller].map((c) => c.end()));
   await closePools();
   if (commits.size) throw new Error(`${commits.size} rows never arrived`);
-  return { p50: percentile(lags, 50), p95: percentile(lags, 95), p99: percentile(lags, 99), max: Math.max(...lags), achieved, invocationsPerHour: (invocations / seconds) * 3600 };
+  return { p50: percentile(lags, 50), p95: percentile(lags, 95), p99: percentile(lags, 99), max: Math.max(...lags), achieved, invocationsPerHour: (invocations / seconds) * 3600, consumerBusyFraction: busySeconds / seconds };
 }
 
 const s = await servers('lag');
@@ -113,6 +114,7 @@ try {
     ['lag p99, ms', fmt(stat(runs.map((r) => r.p99)))],
     ['lag max, ms', fmt(stat(runs.map((r) => r.max)))],
     ['consumer invocations per hour at this load', fmt(stat(runs.map((r) => r.invocationsPerHour)))],
+    ['consumer busy time per second of load (billed duration), s', fmt(stat(runs.map((r) => r.consumerBusyFraction)), 2)],
   ], { rate, p50, p95, runs });
 } finally {
   await s.stop();

@@ -59,6 +59,7 @@ async function tick(event: TickerEvent, context: Context) {
           tickPeriodMs: env('LAMBDISTE_TICK_PERIOD_MS', 250),
           maintPeriodMs: env('LAMBDISTE_MAINT_PERIOD_MS', 30_000),
           safetyMs: env('LAMBDISTE_SAFETY_MS', 3000),
+          idleExitMs: process.env.LAMBDISTE_TICKER_IDLE_EXIT_MS === '0' ? undefined : env('LAMBDISTE_TICKER_IDLE_EXIT_MS', 10_000),
           afterTick: async () => {
             await wake(db);
           },

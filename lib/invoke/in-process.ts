@@ -14,6 +14,8 @@ export class InProcessInvoker implements Invoker {
   private handler: ConsumerHandler | undefined;
   readonly errors: Error[] = [];
   invocations = 0;
+  /** Total time spent in handler runs (what Lambda would bill). */
+  busyMs = 0;
 
   constructor(handler?: ConsumerHandler) {
     this.handler = handler;
@@ -34,10 +36,13 @@ export class InProcessInvoker implements Invoker {
       do {
         this.again.delete(event.node);
         this.invocations++;
+        const started = performance.now();
         try {
           await this.handler!(event);
         } catch (err) {
           this.errors.push(err instanceof Error ? err : new Error(String(err)));
+        } finally {
+          this.busyMs += performance.now() - started;
         }
       } while (this.again.has(event.node));
     })().finally(() => this.running.delete(event.node));

@@ -11,6 +11,13 @@ export interface TickerOptions {
   /** No round is started with less than this left before the deadline (default 1000 ms). */
   safetyMs?: number;
   signal?: AbortSignal;
+  /**
+   * Stop early once no tick has been needed for this long (the queue is
+   * idle): a scheduled ticker then costs almost nothing while nothing
+   * happens, at the price of up to one schedule period of lag for the
+   * first change after a quiet spell. Default: never.
+   */
+  idleExitMs?: number;
   /** Called after every round with the number of ticks it wrote (the Lambda wakes consumers here). */
   afterTick?: (ticks: number) => Promise<void>;
 }
@@ -19,6 +26,8 @@ export interface TickerRun {
   rounds: number;
   ticks: number;
   maintenance: number;
+  /** Stopped early because the queue was idle. */
+  idle: boolean;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -43,18 +52,24 @@ export async function runTicker(db: Db, opts: TickerOptions): Promise<TickerRun>
   const tickPeriod = opts.tickPeriodMs ?? 1000;
   const maintPeriod = opts.maintPeriodMs ?? 30_000;
   const safety = opts.safetyMs ?? 1000;
-  const run: TickerRun = { rounds: 0, ticks: 0, maintenance: 0 };
+  const run: TickerRun = { rounds: 0, ticks: 0, maintenance: 0, idle: false };
   let nextMaint = Date.now();
   let nextRound = Date.now();
+  let lastTick = Date.now();
   while (!opts.signal?.aborted && Date.now() + safety < opts.deadline) {
     const ticks = await tickAll(db);
     run.rounds++;
     run.ticks += ticks;
+    if (ticks > 0) lastTick = Date.now();
     if (Date.now() >= nextMaint) {
       run.maintenance += (await runMaintenance(db)).length;
       nextMaint = Date.now() + maintPeriod;
     }
     if (opts.afterTick) await opts.afterTick(ticks);
+    if (opts.idleExitMs !== undefined && Date.now() - lastTick >= opts.idleExitMs) {
+      run.idle = true;
+      break;
+    }
     nextRound += tickPeriod;
     const wait = Math.min(nextRound - Date.now(), opts.deadline - safety - Date.now());
     if (wait > 0) await sleep(wait, opts.signal);

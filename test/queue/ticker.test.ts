@@ -98,6 +98,17 @@ describe('the ticker routine', () => {
     expect(r.ticks).toBeGreaterThan(0);
   });
 
+  it('returns early once the queue is idle, when asked to', async () => {
+    const { db } = await queueDb('idle');
+    await createQueue(db, 'q');
+    await setQueueConfig(db, 'q', 'ticker_idle_period', '1 hour');
+    const started = Date.now();
+    const r = await runTicker(db, { deadline: Date.now() + 30_000, tickPeriodMs: 20, idleExitMs: 300 });
+    expect(r.idle).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(r.ticks).toBe(0);
+  });
+
   it('stops when aborted', async () => {
     const { db } = await queueDb('abort');
     await createQueue(db, 'q');

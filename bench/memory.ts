@@ -1,0 +1,44 @@
+/**
+ * Figure 5, memory: peak RSS of one consumer process applying a single
+ * batch of 1,000,000 events (quick: 200,000). The consumer runs in its own
+ * process (bench/memory-child.ts) so that its peak is its own.
+ *   npm run bench:memory [-- --quick]
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { runCommand } from '../lib/admin/index.ts';
+import type { NodeConfig } from '../lib/admin/types.ts';
+import { exec, freshDb, quick, report, servers } from './common.ts';
+
+const events = quick ? 200_000 : 1_000_000;
+const ddl = 'create table public.mem (id bigint primary key, a int, b text, ts timestamptz)';
+const silent = () => {};
+const cmd = (config: NodeConfig, command: string, args: string[] = [], options = {}) =>
+  runCommand({ config, log: silent, verbose: false }, command, args, options);
+
+const s = await servers('memory');
+try {
+  const src = await freshDb(s.provider, 'mem_src');
+  const dst = await freshDb(s.subscriber, 'mem_dst');
+  await exec(src, ddl);
+  await exec(dst, ddl);
+  const root: NodeConfig = { jobName: 'src', db: src, queueName: 'replika', settings: {} };
+  const leaf: NodeConfig = { jobName: 'dst', db: dst, queueName: 'replika', settings: {} };
+  await cmd(root, 'create-root', ['src']);
+  await cmd(root, 'add-table', ['mem']);
+  await cmd(leaf, 'create-leaf', ['dst'], { provider: src });
+  await cmd(leaf, 'add-table', ['mem'], { expectSync: true });
+  // One transaction, one tick: a single batch of `events` events.
+  await exec(src, `insert into mem select g, g, md5(g::text), now() from generate_series(1, ${events}) g`);
+  await exec(src, `select pgq.force_tick('replika'); select pgq.ticker('replika')`);
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'memory-child.ts'), src, dst], { encoding: 'utf8' });
+  const r = JSON.parse(out.trim().split('\n').pop()!);
+  report('memory', [
+    ['events in the batch', String(events)],
+    ['events applied by the child', String(r.events)],
+    ['peak RSS of the consumer process, MB', `${r.maxRssMb.toFixed(0)}  target <= 256`],
+    ['seconds', r.seconds.toFixed(1)],
+  ], { events, ...r });
+} finally {
+  await s.stop();
+}

@@ -1,0 +1,25 @@
+/**
+ * npm run bench [-- --quick]: every figure, one after the other, each in
+ * its own process; figures land in bench/results/*.json and a summary in
+ * bench/results/summary.md (copied into BENCHMARKS.md by hand).
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+const only = args.filter((a) => !a.startsWith('--'));
+const figures = ['capture', 'apply', 'lag', 'copy', 'memory', 'cost'].filter((f) => only.length === 0 || only.includes(f));
+const started = Date.now();
+let out = `Run ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+  `Node ${process.version}, embedded PostgreSQL 18 (fsync on)${args.includes('--quick') ? ', quick mode' : ''}\n`;
+for (const f of figures) {
+  const text = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, `${f}.ts`), ...args.filter((a) => a.startsWith('--'))], {
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  process.stdout.write(text);
+  out += text;
+}
+out += `\n(${((Date.now() - started) / 60000).toFixed(1)} minutes)\n`;
+writeFileSync(join(import.meta.dirname, 'results', 'summary.md'), '```\n' + out + '```\n');
