@@ -5,11 +5,9 @@
  * equals the provider. Compared with the physical limit: the same final
  * rows moved by one COPY pipe.   npm run bench:apply [-- --quick]
  */
-import { runCommand } from '../lib/admin/index.ts';
-import type { NodeConfig } from '../lib/admin/types.ts';
 import { connect } from '../lib/db/connect.ts';
 import { runConsumer } from '../lib/replica/consumer.ts';
-import { copyPipe, exec, fmt, freshDb, quick, report, reps, servers, stat } from './common.ts';
+import { copyPipe, exec, fmt, freshDb, quick, replicaPair, report, reps, servers, stat } from './common.ts';
 
 const scale = quick ? 0.2 : 1;
 const inserts = 200_000 * scale;
@@ -18,21 +16,12 @@ const deletes = 50_000 * scale;
 const txRows = 1000;
 const table = 'create table public.bench (id bigint primary key, a int not null, b text, ts timestamptz)';
 
-const silent = () => {};
-const cmd = (config: NodeConfig, command: string, args: string[] = [], options = {}) =>
-  runCommand({ config, log: silent, verbose: false }, command, args, options);
-
 async function once(rep: number, s: Awaited<ReturnType<typeof servers>>) {
   const rootUrl = await freshDb(s.provider, `apply_src_${rep}`);
   const leafUrl = await freshDb(s.subscriber, `apply_dst_${rep}`);
   await exec(rootUrl, table);
   await exec(leafUrl, table);
-  const root: NodeConfig = { jobName: 'src', db: rootUrl, queueName: 'replika', settings: {} };
-  const leaf: NodeConfig = { jobName: 'dst', db: leafUrl, queueName: 'replika', settings: {} };
-  await cmd(root, 'create-root', ['src']);
-  await cmd(root, 'add-table', ['bench']);
-  await cmd(leaf, 'create-leaf', ['dst'], { provider: rootUrl });
-  await cmd(leaf, 'add-table', ['bench'], { expectSync: true });
+  await replicaPair(rootUrl, leafUrl, ['bench']);
 
   // The backlog, ticked as a ticker would (one tick per transaction).
   const db = await connect(rootUrl);

@@ -9,10 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCommand } from '../lib/admin/index.ts';
 import { connect } from '../lib/db/connect.ts';
 import { startLocalCluster } from '../lib/db/embedded.ts';
-import { exec, fmt, freshDb, quick, report, reps, stat } from './common.ts';
+import { cmd, exec, fmt, freshDb, quick, report, reps, stat } from './common.ts';
 
 const seconds = quick ? 5 : 15;
 const rows = 200_000;
@@ -25,10 +24,9 @@ try {
   await exec(url, `${ddl('plain')}; ${ddl('captured')};
     insert into plain select g, 'name' || g, g || '@x.org', now(), null from generate_series(1, ${rows}) g;
     insert into captured select * from plain;`);
-  const cfg = { jobName: 'src', db: url, queueName: 'replika', settings: {} };
-  const quiet = { config: cfg, log: () => {}, verbose: false };
-  await runCommand(quiet, 'create-root', ['src'], {});
-  await runCommand(quiet, 'add-table', ['captured'], {});
+  const root = { jobName: 'src', db: url, queueName: 'replika', settings: {} };
+  await cmd(root, 'create-root', ['src']);
+  await cmd(root, 'add-table', ['captured']);
   // A consumer, as in production: events are kept until it reads them.
   await exec(url, `select pgq.register_consumer('replika', 'bench')`);
 

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { runCommand } from '../lib/admin/index.ts';
+import type { NodeConfig } from '../lib/admin/types.ts';
 import { connect } from '../lib/db/connect.ts';
 import { startLocalCluster, type LocalCluster } from '../lib/db/embedded.ts';
 
@@ -83,4 +85,25 @@ export function report(name: string, rows: [string, string][], figures: Record<s
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${name}.json`), JSON.stringify({ name, at: new Date().toISOString(), quick, reps, figures }, null, 2) + '\n');
+}
+
+/** Runs an admin command quietly; throws if it fails. */
+export async function cmd(config: NodeConfig, command: string, args: string[] = [], options = {}): Promise<void> {
+  const log: string[] = [];
+  const r = await runCommand({ config, log: (l, m) => log.push(`${l} ${m}`), verbose: false }, command, args, options);
+  if (r.exitCode !== 0) throw new Error(`${command} failed: ${log.join('; ')}`);
+}
+
+/**
+ * A root and a leaf replicating `tables` (created on both by `ddl`); the
+ * leaf's tables are taken as already identical unless `copy`.
+ */
+export async function replicaPair(src: string, dst: string, tables: string[], opts: { copy?: boolean; maxParallelCopy?: number } = {}) {
+  const root: NodeConfig = { jobName: 'src', db: src, queueName: 'replika', settings: {} };
+  const leaf: NodeConfig = { jobName: 'dst', db: dst, queueName: 'replika', settings: {} };
+  await cmd(root, 'create-root', ['src']);
+  await cmd(root, 'add-table', tables);
+  await cmd(leaf, 'create-leaf', ['dst'], { provider: src });
+  if (!opts.copy) await cmd(leaf, 'add-table', tables, { expectSync: true });
+  return { root, leaf };
 }

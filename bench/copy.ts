@@ -4,19 +4,14 @@
  * limit (one COPY pipe into a table with the same primary key); and four
  * such tables with max_parallel_copy 4 against 1.   npm run bench:copy [-- --quick]
  */
-import { runCommand } from '../lib/admin/index.ts';
-import type { NodeConfig } from '../lib/admin/types.ts';
 import { runConsumer } from '../lib/replica/consumer.ts';
-import { copyPipe, exec, fmt, freshDb, quick, report, reps, servers, stat } from './common.ts';
+import { cmd, copyPipe, exec, fmt, freshDb, quick, replicaPair, report, reps, servers, stat } from './common.ts';
 
 const rows = quick ? 200_000 : 1_000_000;
 const smallRows = quick ? 50_000 : 250_000;
 const ddl = (t: string) => `create table public.${t} (id bigint primary key, a int, b text, c text, ts timestamptz)`;
 const fill = (t: string, n: number) =>
   `insert into ${t} select g, g % 1000, md5(g::text), repeat(md5((g * 7)::text), 2), now() from generate_series(1, ${n}) g`;
-const silent = () => {};
-const cmd = (config: NodeConfig, command: string, args: string[] = [], options = {}) =>
-  runCommand({ config, log: silent, verbose: false }, command, args, options);
 
 async function copyTables(s: Awaited<ReturnType<typeof servers>>, tag: string, tables: string[], n: number, parallel: number) {
   const src = await freshDb(s.provider, `copy_src_${tag}`);
@@ -26,11 +21,7 @@ async function copyTables(s: Awaited<ReturnType<typeof servers>>, tag: string, t
     await exec(src, `vacuum analyze ${t}`);
     await exec(dst, ddl(t));
   }
-  const root: NodeConfig = { jobName: 'src', db: src, queueName: 'replika', settings: {} };
-  const leaf: NodeConfig = { jobName: 'dst', db: dst, queueName: 'replika', settings: {} };
-  await cmd(root, 'create-root', ['src']);
-  await cmd(root, 'add-table', tables);
-  await cmd(leaf, 'create-leaf', ['dst'], { provider: src });
+  const { leaf } = await replicaPair(src, dst, tables, { copy: true });
   const t0 = performance.now();
   await cmd(leaf, 'add-table', tables, { maxParallelCopy: parallel });
   for (;;) {

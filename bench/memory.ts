@@ -6,15 +6,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { runCommand } from '../lib/admin/index.ts';
-import type { NodeConfig } from '../lib/admin/types.ts';
-import { exec, freshDb, quick, report, servers } from './common.ts';
+import { exec, freshDb, quick, replicaPair, report, servers } from './common.ts';
 
 const events = quick ? 200_000 : 1_000_000;
 const ddl = 'create table public.mem (id bigint primary key, a int, b text, ts timestamptz)';
-const silent = () => {};
-const cmd = (config: NodeConfig, command: string, args: string[] = [], options = {}) =>
-  runCommand({ config, log: silent, verbose: false }, command, args, options);
 
 const s = await servers('memory');
 try {
@@ -22,12 +17,7 @@ try {
   const dst = await freshDb(s.subscriber, 'mem_dst');
   await exec(src, ddl);
   await exec(dst, ddl);
-  const root: NodeConfig = { jobName: 'src', db: src, queueName: 'replika', settings: {} };
-  const leaf: NodeConfig = { jobName: 'dst', db: dst, queueName: 'replika', settings: {} };
-  await cmd(root, 'create-root', ['src']);
-  await cmd(root, 'add-table', ['mem']);
-  await cmd(leaf, 'create-leaf', ['dst'], { provider: src });
-  await cmd(leaf, 'add-table', ['mem'], { expectSync: true });
+  await replicaPair(src, dst, ['mem']);
   // One transaction, one tick: a single batch of `events` events.
   await exec(src, `insert into mem select g, g, md5(g::text), now() from generate_series(1, ${events}) g`);
   await exec(src, `select pgq.force_tick('replika'); select pgq.ticker('replika')`);

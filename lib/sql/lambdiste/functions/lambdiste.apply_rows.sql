@@ -27,11 +27,7 @@ declare
     _defs    text;
     _n       bigint;
 begin
-    select array_agg(quote_ident(a.attname) order by k.n) into _pk
-      from pg_index i
-      cross join lateral unnest(i.indkey) with ordinality k(attnum, n)
-      join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
-     where i.indrelid = i_table and i.indisprimary;
+    select array_agg(quote_ident(k) order by n) into _pk from unnest(lambdiste.primary_key(i_table)) with ordinality u(k, n);
     if _pk is null then
         raise exception 'Primary key missing on table: %', i_table using errcode = '42P10';
     end if;

@@ -23,11 +23,8 @@ declare
     _fn   text;
     _match text;
 begin
-    select string_agg(quote_literal(a.attname), ', ' order by k.n) into _pk
-      from pg_index i
-      cross join lateral unnest(i.indkey) with ordinality k(attnum, n)
-      join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
-     where i.indrelid = i_table and i.indisprimary;
+    select string_agg(quote_literal(k), ', ' order by n) into _pk
+      from unnest(lambdiste.primary_key(i_table)) with ordinality u(k, n);
     if _pk is null then
         raise exception 'Primary key missing on table: %', i_table using errcode = '42P10';
     end if;
@@ -36,12 +33,8 @@ begin
         _fn := 'lambdiste.capture_api';
     else
         _fn := 'lambdiste.' || quote_ident(lambdiste.capture_function_name(i_queue, i_table));
-        select string_agg(format('lambdiste_new.%1$I = lambdiste_old.%1$I', a.attname), ' and ' order by k.n)
-          into _match
-          from pg_index i
-          cross join lateral unnest(i.indkey) with ordinality k(attnum, n)
-          join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
-         where i.indrelid = i_table and i.indisprimary;
+        select string_agg(format('lambdiste_new.%1$I = lambdiste_old.%1$I', k), ' and ' order by n)
+          into _match from unnest(lambdiste.primary_key(i_table)) with ordinality u(k, n);
         execute format($def$
             create or replace function %1$s() returns trigger language plpgsql security definer as $body$
             declare

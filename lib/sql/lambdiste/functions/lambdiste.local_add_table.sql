@@ -31,8 +31,7 @@ begin
         ret_note := format('%s not available', _name);
         return;
     end if;
-    perform 1 from pg_index where indrelid = _rel and indisprimary;
-    if not found then
+    if lambdiste.primary_key(_rel) is null then
         ret_code := 400;
         ret_note := format('Primary key missing on table: %s', _name);
         return;
