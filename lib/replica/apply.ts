@@ -19,10 +19,10 @@ export class SetApplyFailed extends Error {
 }
 
 /** Malformed event data (not a json object): never guessed at. */
-export class BadEventError extends Error {
+export class MalformedEventError extends Error {
   constructor(eventId: number, what: string) {
     super(`Event ${eventId} is malformed: ${what}`);
-    this.name = 'BadEventError';
+    this.name = 'MalformedEventError';
   }
 }
 
@@ -44,9 +44,10 @@ const APPLY = 'select lambdiste.apply_rows($1::regclass, $2) as n';
  * The row's json object with the event's position and operation added, by
  * string surgery rather than JSON.parse: rows are never parsed in Node.
  */
-function item(ev: QueueEvent, ord: number, op: string, json: string | null): string {
-  const s = json?.trimStart() ?? '';
-  if (!s.startsWith('{') || s.length < 3) throw new BadEventError(ev.id, `${op === 'K' ? 'old key' : 'row'} is not a json object`);
+function item(ev: QueueEvent, ord: number): string {
+  const s = ev.data?.trimStart() ?? '';
+  if (!s.startsWith('{') || s.length < 3) throw new MalformedEventError(ev.id, 'its row is not a json object');
+  const op = ev.type;
   return `{"_lambdiste_ev_ord_":${ord},"_lambdiste_op_":"${op}",${s.slice(1)}`;
 }
 
@@ -88,14 +89,8 @@ export async function applyEvents(
       p = { ids: [], items: [] };
       pending.set(table, p);
     }
-    // The row first: the first item tells apply_rows which columns events carry.
-    const ord = p.ids.length + 1;
     p.ids.push(ev.id);
-    p.items.push(item(ev, ord, ev.type, ev.data));
-    if (ev.type === 'U' && ev.extra2 !== null) {
-      p.ids.push(ev.id);
-      p.items.push(item(ev, ord, 'K', ev.extra2));
-    }
+    p.items.push(item(ev, p.ids.length));
   }
   await flush();
   return counts;
@@ -114,19 +109,16 @@ async function applySet(db: pg.ClientBase, table: string, p: Pending): Promise<n
   }
 }
 
-/** One event at a time, in order: its row and, for a moved key, its old key together. */
+/** One event at a time, in order. */
 async function applyOrdered(db: pg.ClientBase, table: string, p: Pending): Promise<number> {
   let n = 0;
-  for (let i = 0; i < p.ids.length; ) {
-    let j = i + 1;
-    while (j < p.ids.length && p.ids[j] === p.ids[i]) j++;
+  for (const [i, id] of p.ids.entries()) {
     try {
-      const { rows } = await db.query(APPLY, [table, `[${p.items.slice(i, j).join(',')}]`]);
+      const { rows } = await db.query(APPLY, [table, `[${p.items[i]}]`]);
       n += Number(rows[0].n);
     } catch (err) {
-      throw new ApplyError(table, p.ids[i]!, err);
+      throw new ApplyError(table, id, err);
     }
-    i = j;
   }
   return n;
 }

@@ -5,7 +5,9 @@
  *   ev_type    'I' insert, 'U' update, 'D' delete, 'R' truncate
  *   ev_data    the row as json (the old row for D; NULL for R)
  *   ev_extra1  the table, canonical name (schema.name, quoted as needed)
- *   ev_extra2  for a U that changed the primary key: the old key as json
+ *
+ * An UPDATE that moves primary keys arrives as D events for the keys that
+ * disappeared, then U events for the new rows.
  */
 export const ROW_OPS = new Set(['I', 'U', 'D']);
 export const TRUNCATE_OP = 'R';

@@ -2,7 +2,9 @@
 --
 --      Applies a run of row events for one table in two set-based steps:
 --      the last event per primary key wins; keys whose last event removes
---      them are deleted, the others are upserted. Values convert from json
+--      them are deleted, the others are upserted (an UPDATE that moved a
+--      primary key arrives as a D of the old key and a U of the new row).
+--      Values convert from json
 --      with each column's own type (json_to_recordset with the table's
 --      column types), so every type keeps its exact value. Only columns the
 --      events carry are written: a subscriber's own extra columns keep
@@ -12,8 +14,7 @@
 --      i_rows   - a json array, one object per event in event order: the
 --                 row (ev_data) with two more keys, _lambdiste_ev_ord_
 --                 (position) and _lambdiste_op_: I or U (upsert this row),
---                 D (delete this row's key), K (delete this old key: a U
---                 that moved its primary key)
+--                 D (delete this row's key)
 -- Returns:
 --      rows written (deleted + upserted)
 create or replace function lambdiste.apply_rows(i_table regclass, i_rows text)
@@ -48,7 +49,7 @@ begin
             select x._lambdiste_ev_ord_ as _ord, x._lambdiste_op_ in ('I', 'U') as _keep, %2$s
               from json_to_recordset($1::json) as x(_lambdiste_ev_ord_ integer, _lambdiste_op_ text, %3$s)
         ), f as (
-            select distinct on (%4$s) * from ch order by %4$s, _ord desc, _keep desc
+            select distinct on (%4$s) * from ch order by %4$s, _ord desc
         ), del as (
             delete from %1$s t using f where not f._keep and (%5$s) = (%6$s)
             returning 1
