@@ -4,7 +4,7 @@
  * at a time through a third value) is applied again event by event.
  */
 import { expect, it } from 'vitest';
-import { checksum, makeCluster, run, sql, syncLeaf } from '../helpers/nodes.ts';
+import { checksum, consume, makeCluster, run, sql, syncLeaf, tick } from '../helpers/nodes.ts';
 
 it('applies a batch event by event when the set-based step hits a unique constraint', async () => {
   const { root, leaves: [leaf] } = await makeCluster('fallback', 1);
@@ -28,4 +28,27 @@ it('applies a batch event by event when the set-based step hits a unique constra
   expect(await sql(leaf!.db, 'select id, email from u order by id')).toEqual([
     { id: 1, email: 'b@x' }, { id: 2, email: 'a@x' }, { id: 3, email: 'c@x' },
   ]);
+});
+
+it('stops at a malformed event with a clear error, applying nothing of its batch', async () => {
+  const { root, leaves: [leaf] } = await makeCluster('malformed', 1);
+  const ddl = 'create table public.m (id int primary key, v text)';
+  await sql(root.db, ddl);
+  await sql(leaf!.db, ddl);
+  expect((await run(root, 'create-root', [root.jobName])).exitCode).toBe(0);
+  expect((await run(root, 'add-table', ['m'])).exitCode).toBe(0);
+  expect((await run(leaf!, 'create-leaf', [leaf!.jobName], { provider: root.db })).exitCode).toBe(0);
+  expect((await run(leaf!, 'add-table', ['m'])).exitCode).toBe(0);
+  await syncLeaf(root, leaf!);
+  const position = () => sql(leaf!.db, 'select app_tick from lambdiste.applied where app_consumer = $1', [leaf!.jobName]);
+  const before = await position();
+
+  await sql(root.db, `begin;
+    insert into m values (1, 'good');
+    select pgq.insert_event('replika', 'I', 'this is not json', 'public.m', null, null, null);
+    commit;`);
+  await tick(root);
+  await expect(consume(root, leaf!)).rejects.toThrow(/^Event \d+ is malformed: its row is not a json object$/);
+  expect(await sql(leaf!.db, 'select count(*)::int as n from m')).toEqual([{ n: 0 }]);
+  expect(await position()).toEqual(before);
 });
