@@ -1,0 +1,149 @@
+/**
+ * Side by side with the real Londiste 3, same server, same data, same run:
+ * figure 2 (apply a backlog of row events) on the PostgreSQL 15 of this
+ * machine (127.0.0.1:5432, or BENCH_PG15=<base URL>), for Londiste 3
+ * (Debian's pgq3, pgq-node, londiste-sql, pgqd and python3-londiste,
+ * installed here with apt-get if missing) and for Lambdiste, plus the
+ * physical limit (a COPY pipe of the final rows).
+ *   npm run bench:londiste [-- --quick]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '../lib/db/connect.ts';
+import { runConsumer } from '../lib/replica/consumer.ts';
+import { copyPipe, exec, fmt, quick, replicaPair, report, reps, stat } from './common.ts';
+
+const base = new URL(process.env.BENCH_PG15 ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+const scale = quick ? 0.2 : 1;
+const inserts = 200_000 * scale;
+const updates = 100_000 * scale;
+const deletes = 50_000 * scale;
+const txRows = 1000;
+const ddl = 'create table public.bench (id bigint primary key, a int not null, b text, ts timestamptz)';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function ensureLondiste(): void {
+  if (spawnSync('which', ['londiste']).status === 0 && spawnSync('which', ['pgqd']).status === 0) return;
+  const pkgs = ['postgresql-15-pgq3', 'postgresql-15-pgq-node', 'postgresql-15-londiste-sql', 'pgqd', 'python3-londiste'];
+  execFileSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+const url = (db: string) => {
+  const u = new URL(base);
+  u.pathname = '/' + db;
+  return u.toString();
+};
+const libpq = (db: string) =>
+  `dbname=${db} host=${base.hostname} port=${base.port || 5432} user=${decodeURIComponent(base.username || 'postgres')}`;
+
+async function freshPair(prefix: string): Promise<[string, string]> {
+  const admin = await connect(base.toString());
+  for (const d of [`${prefix}_src`, `${prefix}_dst`]) {
+    await admin.query(`drop database if exists ${d} with (force)`);
+    await admin.query(`create database ${d}`);
+  }
+  await admin.end();
+  await exec(url(`${prefix}_src`), ddl);
+  await exec(url(`${prefix}_dst`), ddl);
+  return [`${prefix}_src`, `${prefix}_dst`];
+}
+
+/** The same backlog for both systems; `tick` is what closes batches meanwhile. */
+async function backlog(db: string, tick: () => Promise<void>) {
+  const c = await connect(url(db));
+  const tx = async (sql: string) => {
+    await c.query(sql);
+    await tick();
+  };
+  for (let i = 0; i < inserts; i += txRows) await tx(`insert into bench select g, g % 1000, md5(g::text), now() from generate_series(${i + 1}, ${i + txRows}) g`);
+  for (let i = 0; i < updates; i += txRows) await tx(`update bench set a = a + 1, b = md5(b) where id between ${i + 1} and ${i + txRows}`);
+  for (let i = 0; i < deletes; i += txRows) await tx(`delete from bench where id between ${inserts - i - txRows + 1} and ${inserts - i}`);
+  await c.end();
+}
+
+const checksum = async (db: string) => (await exec(url(db), `select md5(string_agg(b::text, '|' order by id)) as h from bench b`))[0]!.rows[0].h;
+const events = inserts + updates + deletes;
+
+async function londisteOnce(rep: number): Promise<number> {
+  const [src, dst] = await freshPair(`lond${rep}`);
+  const dir = mkdtempSync(join(tmpdir(), 'lambdiste-londiste-'));
+  const ini = (name: string, db: string) => {
+    const f = join(dir, `${name}.ini`);
+    writeFileSync(f, `[londiste]\njob_name = ${name}\ndb = ${libpq(db)}\nqueue_name = replika\nlogfile = ${dir}/${name}.log\npidfile = ${dir}/${name}.pid\n`);
+    return f;
+  };
+  const srcIni = ini(src, src);
+  const dstIni = ini(dst, dst);
+  const pgqdIni = join(dir, 'pgqd.ini');
+  writeFileSync(pgqdIni, `[pgqd]\nbase_connstr = host=${base.hostname} port=${base.port || 5432} user=${base.username || 'postgres'}\ninitial_database = ${src}\ndatabase_list = ${src}\nlogfile = ${dir}/pgqd.log\npidfile = ${dir}/pgqd.pid\n`);
+  const lond = (...args: string[]) => execFileSync('londiste', args, { stdio: 'pipe' });
+  lond(srcIni, 'create-root', src, libpq(src));
+  lond(dstIni, 'create-leaf', dst, libpq(dst), `--provider=${libpq(src)}`);
+  lond(srcIni, 'add-table', 'public.bench');
+  lond(dstIni, 'add-table', 'public.bench', '--expect-sync');
+  execFileSync('pgqd', ['-d', pgqdIni]);
+  try {
+    // pgqd ticks on its own (every second, or 500 events): batches as Londiste users get them.
+    await backlog(src, async () => {});
+    await sleep(3000);
+    const t0 = performance.now();
+    lond(dstIni, 'worker', '-d');
+    const want = await checksum(src);
+    while ((await checksum(dst)) !== want) {
+      if (performance.now() - t0 > 600_000) throw new Error('Londiste did not catch up in 10 minutes');
+      await sleep(200);
+    }
+    return (performance.now() - t0) / 1000;
+  } finally {
+    spawnSync('londiste', [dstIni, 'worker', '-s']);
+    spawnSync('pgqd', ['-s', pgqdIni]);
+  }
+}
+
+async function lambdisteOnce(rep: number): Promise<{ seconds: number; pipe: number }> {
+  const [src, dst] = await freshPair(`lamb${rep}`);
+  await replicaPair(url(src), url(dst), ['bench']);
+  const ticker = await connect(url(src));
+  await backlog(src, async () => {
+    await ticker.query(`select pgq.ticker()`);
+  });
+  await ticker.query(`select pgq.force_tick('replika'); select pgq.ticker('replika')`);
+  await ticker.end();
+  const t0 = performance.now();
+  for (;;) {
+    const r = await runConsumer({ queue: 'replika', consumer: 'dst', providerUrl: url(src), subscriberUrl: url(dst), deadline: Date.now() + 600_000 });
+    if (r.batches === 0 && !r.moreWork) break;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  if ((await checksum(src)) !== (await checksum(dst))) throw new Error('Lambdiste subscriber differs');
+  await exec(url(dst), ddl.replace('public.bench', 'public.bench_pipe'));
+  const pipe = await copyPipe(url(src), url(dst), 'bench', 'bench_pipe');
+  return { seconds, pipe };
+}
+
+try {
+  await exec(base.toString(), 'select 1');
+} catch (err) {
+  console.log(`\nlondiste\n  skipped: no PostgreSQL 15 at ${base.hostname}:${base.port || 5432} (${(err as Error).message})`);
+  process.exit(0);
+}
+ensureLondiste();
+const rows: { londiste: number; lambdiste: number; pipe: number }[] = [];
+for (let i = 0; i < reps; i++) {
+  const l = await londisteOnce(i);
+  const m = await lambdisteOnce(i);
+  rows.push({ londiste: l, lambdiste: m.seconds, pipe: m.pipe });
+}
+const evs = (k: 'londiste' | 'lambdiste') => stat(rows.map((r) => events / r[k]));
+report('londiste', [
+  ['server', `PostgreSQL 15 at ${base.hostname}:${base.port || 5432} (provider and subscriber databases on it)`],
+  ['backlog events', String(events)],
+  ['Londiste 3 apply, events/s', fmt(evs('londiste'))],
+  ['Lambdiste apply, events/s', fmt(evs('lambdiste'))],
+  ['Lambdiste / Londiste 3', `${fmt(stat(rows.map((r) => r.londiste / r.lambdiste)), 2)}  target >= 3`],
+  ['physical limit (COPY pipe of the final rows), s', fmt(stat(rows.map((r) => r.pipe)), 2)],
+  ['Lambdiste vs physical limit (pipe time / apply time)', `${fmt(stat(rows.map((r) => r.pipe / r.lambdiste)), 2)}  target >= 0.30`],
+], { events, rows });
+process.exit(0);
