@@ -90,6 +90,18 @@ describe('functions', () => {
     expect(await checksum(leaf, 't')).toBe(await checksum(root, 't'));
   });
 
+  it('two ticker invocations at once write no duplicate or out-of-order ticks', async () => {
+    await sql(root, `update t set v = 'twice' where id < 50`);
+    const runs = await Promise.all([call(ticker, {}, 1200), call(ticker, {}, 1200)]);
+    expect(runs.every((r) => r.ok)).toBe(true);
+    const ticks = await sql(root, `select tick_id, pg_snapshot_xmax(tick_snapshot)::text::bigint as xmax from pgq.tick order by tick_id`);
+    for (let i = 1; i < ticks.length; i++) expect(Number(ticks[i]!.xmax)).toBeGreaterThanOrEqual(Number(ticks[i - 1]!.xmax));
+    await invoker.drain();
+    await call(ticker, {}, 600);
+    await invoker.drain();
+    expect(await checksum(leaf, 't')).toBe(await checksum(root, 't'));
+  });
+
   it('a consumer with a short deadline stops before it with nothing half done; the next continues', async () => {
     await sql(root, `insert into t select g, 'big' from generate_series(10000, 39999) g`);
     await sql(root, `select pgq.force_tick('replika'); select pgq.ticker('replika')`);
