@@ -83,6 +83,10 @@ describe('the command line', () => {
         '---------------  ---------------  ---------------\ns.t              ok                              \n\n\n',
     );
     expect((await sql(url, 'select count(*)::int as n from s.t'))[0]!.n).toBe(0);
+
+    const verbose = capture();
+    expect(await main([cfg, 'tables', '-v'], verbose.deps)).toBe(0);
+    expect(verbose.out.stderr).toMatch(/^DEBUG select \* from lambdiste\.get_table_list\(\$1\)$/m);
   });
 
   it('reports an unreachable database clearly, without its password', async () => {

@@ -10,7 +10,7 @@ import { handler as ticker } from '../../functions/ticker.ts';
 import { InProcessInvoker } from '../../lib/invoke/in-process.ts';
 import { closePools } from '../../lib/lambda/pools.ts';
 import { localContext, resetTopology, setInvoker } from '../../lib/lambda/runtime.ts';
-import { parseTopology } from '../../lib/topology.ts';
+import { parseTopology, secretToUrl } from '../../lib/topology.ts';
 import { createDatabase } from '../helpers/db.ts';
 import { checksum, sql } from '../helpers/nodes.ts';
 
@@ -139,5 +139,17 @@ describe('topology', () => {
     expect(bad([{ name: 'a', type: 'leaf', queue: 'q', db: 'x', provider: 'b' }])).toThrow('provider "b" is not a node');
     expect(bad([{ name: 'a', type: 'root', queue: 'q', db: 'x', pasword: 'y' }])).toThrow('node "a": unknown key "pasword"');
     expect(bad([{ name: 'a', type: 'root', queue: 'q', db: 'x' }, { name: 'b', type: 'root', queue: 'q', db: 'y' }])).toThrow('queue "q" has two roots');
+  });
+});
+
+describe('secrets', () => {
+  it('turn a Secrets Manager value (a URL or RDS-style JSON) into a connection URL', () => {
+    expect(secretToUrl('postgres://u:p@h:5432/d', 'arn')).toBe('postgres://u:p@h:5432/d');
+    const url = new URL(secretToUrl(JSON.stringify({ username: 'app', password: 'p@ss w:rd', host: 'db.example', port: 6432, dbname: 'digoal_01' }), 'arn'));
+    expect([url.hostname, url.port, url.pathname, decodeURIComponent(url.username), decodeURIComponent(url.password)]).toEqual([
+      'db.example', '6432', '/digoal_01', 'app', 'p@ss w:rd',
+    ]);
+    expect(() => secretToUrl('{"host":"h"}', 'arn:x')).toThrow('Secret arn:x lacks "username"');
+    expect(() => secretToUrl('not a secret', 'arn:x')).toThrow('Secret arn:x is neither a postgres:// URL nor JSON');
   });
 });
