@@ -1,0 +1,39 @@
+/**
+ * Lambdiste's local runtime for benchmarks: the admin, ticker and consumer
+ * handlers in this process, for one root and one leaf, with the default
+ * tick settings. `run` is called while the ticker schedule runs.
+ */
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+process.env.LAMBDISTE_INVOKER = 'in-process';
+const rt = await import('../lib/lambda/runtime.ts');
+const { handler: admin } = await import('../functions/admin.ts');
+const { handler: ticker } = await import('../functions/ticker.ts');
+const { closePools } = await import('../lib/lambda/pools.ts');
+type InProcess = import('../lib/invoke/in-process.ts').InProcessInvoker;
+
+export async function withLocalRuntime<T>(src: string, dst: string, tables: string[], run: () => Promise<T>) {
+  process.env.LAMBDISTE_NODES = JSON.stringify({ nodes: [
+    { name: 'src', type: 'root', queue: 'replika', db: src },
+    { name: 'dst', type: 'leaf', queue: 'replika', provider: 'src', db: dst },
+  ] });
+  rt.resetTopology();
+  rt.setInvoker(undefined);
+  const ctx = () => rt.localContext('bench', 60_000);
+  for (const [node, command, args] of [['src', 'create-root', []], ['src', 'add-table', tables], ['dst', 'create-leaf', []], ['dst', 'add-table', tables]] as const) {
+    const r = (await admin({ node, command, args: [...args] }, ctx())) as { ok: boolean; error?: string };
+    if (!r.ok) throw new Error(`${command}: ${r.error}`);
+  }
+  let running = true;
+  const tickers = (async () => {
+    while (running) await ticker({ runForMs: 5000 } as never, ctx() as never);
+  })();
+  try {
+    return { result: await run(), invoker: rt.getInvoker() as InProcess };
+  } finally {
+    running = false;
+    await tickers;
+    await (rt.getInvoker() as InProcess).drain();
+    await closePools();
+  }
+}
