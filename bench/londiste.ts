@@ -27,7 +27,7 @@ const txRows = 1000;
 const ddl = 'create table public.bench (id bigint primary key, a int not null, b text, ts timestamptz)';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rate = Number(process.env.BENCH_TPS ?? 1000);
-const lagSeconds = quick ? 10 : 30;
+const lagSeconds = quick ? 8 : 30;
 
 function ensureLondiste(): void {
   if (spawnSync('which', ['londiste']).status === 0 && spawnSync('which', ['pgqd']).status === 0) return;
