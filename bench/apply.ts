@@ -5,36 +5,21 @@
  * equals the provider. Compared with the physical limit: the same final
  * rows moved by one COPY pipe.   npm run bench:apply [-- --quick]
  */
-import { connect } from '../lib/db/connect.ts';
 import { runConsumer } from '../lib/replica/consumer.ts';
-import { copyPipe, exec, fmt, freshDb, quick, replicaPair, report, reps, servers, stat } from './common.ts';
-
-const scale = quick ? 0.2 : 1;
-const inserts = 200_000 * scale;
-const updates = 100_000 * scale;
-const deletes = 50_000 * scale;
-const txRows = 1000;
-const table = 'create table public.bench (id bigint primary key, a int not null, b text, ts timestamptz)';
+import { benchChecksum, benchTable, writeBacklog } from './backlog.ts';
+import { copyPipe, exec, fmt, freshDb, replicaPair, report, reps, servers, stat } from './common.ts';
 
 async function once(rep: number, s: Awaited<ReturnType<typeof servers>>) {
   const rootUrl = await freshDb(s.provider, `apply_src_${rep}`);
   const leafUrl = await freshDb(s.subscriber, `apply_dst_${rep}`);
-  await exec(rootUrl, table);
-  await exec(leafUrl, table);
+  await exec(rootUrl, benchTable());
+  await exec(leafUrl, benchTable());
   await replicaPair(rootUrl, leafUrl, ['bench']);
 
-  // The backlog, ticked as a ticker would (one tick per transaction).
-  const db = await connect(rootUrl);
-  const tx = async (sql: string) => {
-    await db.query(sql);
+  // The backlog, one tick per transaction.
+  await writeBacklog(rootUrl, async (db) => {
     await db.query(`select pgq.force_tick('replika'); select pgq.ticker('replika')`);
-  };
-  for (let i = 0; i < inserts; i += txRows) {
-    await tx(`insert into bench select g, g % 1000, md5(g::text), now() from generate_series(${i + 1}, ${i + txRows}) g`);
-  }
-  for (let i = 0; i < updates; i += txRows) await tx(`update bench set a = a + 1, b = md5(b) where id between ${i + 1} and ${i + txRows}`);
-  for (let i = 0; i < deletes; i += txRows) await tx(`delete from bench where id between ${inserts - i - txRows + 1} and ${inserts - i}`);
-  await db.end();
+  });
 
   const t0 = performance.now();
   let events = 0;
@@ -44,10 +29,9 @@ async function once(rep: number, s: Awaited<ReturnType<typeof servers>>) {
     if (r.batches === 0 && !r.moreWork) break;
   }
   const applySeconds = (performance.now() - t0) / 1000;
-  const sum = async (url: string) => (await exec(url, `select md5(string_agg(t::text, '|' order by id)) as h from bench t`))[0]!.rows[0].h;
-  if ((await sum(rootUrl)) !== (await sum(leafUrl))) throw new Error('subscriber differs from provider');
+  if ((await benchChecksum(rootUrl)) !== (await benchChecksum(leafUrl))) throw new Error('subscriber differs from provider');
 
-  await exec(leafUrl, 'create table public.bench_pipe (id bigint primary key, a int not null, b text, ts timestamptz)');
+  await exec(leafUrl, benchTable('bench_pipe'));
   const pipeSeconds = await copyPipe(rootUrl, leafUrl, 'bench', 'bench_pipe');
   return { events, applySeconds, pipeSeconds };
 }

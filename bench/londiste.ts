@@ -14,17 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '../lib/db/connect.ts';
 import { runConsumer } from '../lib/replica/consumer.ts';
+import { backlogEvents, benchChecksum, benchTable, writeBacklog } from './backlog.ts';
 import { copyPipe, exec, fmt, quick, replicaPair, report, reps, stat } from './common.ts';
 import { lagTable, measureLag } from './lag-load.ts';
 import { withLocalRuntime } from './local-runtime.ts';
 
 const base = new URL(process.env.BENCH_PG15 ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-const scale = quick ? 0.2 : 1;
-const inserts = 200_000 * scale;
-const updates = 100_000 * scale;
-const deletes = 50_000 * scale;
-const txRows = 1000;
-const ddl = 'create table public.bench (id bigint primary key, a int not null, b text, ts timestamptz)';
+const ddl = benchTable();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rate = Number(process.env.BENCH_TPS ?? 1000);
 const lagSeconds = quick ? 8 : 30;
@@ -55,21 +51,8 @@ async function freshPair(prefix: string, table: string): Promise<[string, string
   return [`${prefix}_src`, `${prefix}_dst`];
 }
 
-/** The same backlog for both systems; `tick` is what closes batches meanwhile. */
-async function backlog(db: string, tick: () => Promise<void>) {
-  const c = await connect(url(db));
-  const tx = async (sql: string) => {
-    await c.query(sql);
-    await tick();
-  };
-  for (let i = 0; i < inserts; i += txRows) await tx(`insert into bench select g, g % 1000, md5(g::text), now() from generate_series(${i + 1}, ${i + txRows}) g`);
-  for (let i = 0; i < updates; i += txRows) await tx(`update bench set a = a + 1, b = md5(b) where id between ${i + 1} and ${i + txRows}`);
-  for (let i = 0; i < deletes; i += txRows) await tx(`delete from bench where id between ${inserts - i - txRows + 1} and ${inserts - i}`);
-  await c.end();
-}
-
-const checksum = async (db: string) => (await exec(url(db), `select md5(string_agg(b::text, '|' order by id)) as h from bench b`))[0]!.rows[0].h;
-const events = inserts + updates + deletes;
+const checksum = (db: string) => benchChecksum(url(db));
+const events = backlogEvents;
 
 /** Londiste 3 set up for a root and a leaf database and `tables` (already identical), not yet running. */
 function londiste(src: string, dst: string, tables: string[]) {
@@ -106,7 +89,7 @@ async function londisteOnce(rep: number): Promise<number> {
   const l = londiste(src, dst, ['public.bench']);
   l.startTicker();
   try {
-    await backlog(src, async () => {});
+    await writeBacklog(url(src), async () => {});
     await sleep(3000);
     const t0 = performance.now();
     l.startWorker();
@@ -142,12 +125,11 @@ async function lambdisteLag(rep: number) {
 async function lambdisteOnce(rep: number): Promise<{ seconds: number; pipe: number }> {
   const [src, dst] = await freshPair(`lamb${rep}`, ddl);
   await replicaPair(url(src), url(dst), ['bench']);
-  const ticker = await connect(url(src));
-  await backlog(src, async () => {
-    await ticker.query(`select pgq.ticker()`);
+  // Our ticker's rule (tick when due) after each transaction, as a running ticker would.
+  await writeBacklog(url(src), async (db) => {
+    await db.query(`select pgq.ticker()`);
   });
-  await ticker.query(`select pgq.force_tick('replika'); select pgq.ticker('replika')`);
-  await ticker.end();
+  await exec(url(src), `select pgq.force_tick('replika'); select pgq.ticker('replika')`);
   const t0 = performance.now();
   for (;;) {
     const r = await runConsumer({ queue: 'replika', consumer: 'dst', providerUrl: url(src), subscriberUrl: url(dst), deadline: Date.now() + 600_000 });
@@ -155,7 +137,7 @@ async function lambdisteOnce(rep: number): Promise<{ seconds: number; pipe: numb
   }
   const seconds = (performance.now() - t0) / 1000;
   if ((await checksum(src)) !== (await checksum(dst))) throw new Error('Lambdiste subscriber differs');
-  await exec(url(dst), ddl.replace('public.bench', 'public.bench_pipe'));
+  await exec(url(dst), benchTable('bench_pipe'));
   const pipe = await copyPipe(url(src), url(dst), 'bench', 'bench_pipe');
   return { seconds, pipe };
 }
