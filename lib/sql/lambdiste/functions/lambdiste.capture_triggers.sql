@@ -1,0 +1,115 @@
+-- Function: lambdiste.create_capture_triggers(2), lambdiste.drop_capture_triggers(2)
+--
+--      (Re)creates or drops the capture triggers of a table for a queue:
+--      _lambdiste_<queue>_ins, _upd, _del (statement-level, with transition
+--      tables) and _lambdiste_<queue>_truncate. The primary key is read now
+--      and baked into the triggers' arguments; after changing a table's
+--      primary key, add it again.
+--
+--      Over Lambdiste's own queue the row triggers call a function made for
+--      this table and queue, lambdiste."capture_<hash>", whose statements
+--      are static (the key columns written in), so PL/pgSQL plans them once
+--      per session: a statement's events cost one insert ... select from
+--      the transition table straight into the queue's partitioned event
+--      table (what pgq.insert_event does, per statement instead of per
+--      row). Over a real PgQ they call lambdiste.capture_api, which goes
+--      through pgq.insert_event.
+create or replace function lambdiste.create_capture_triggers(i_queue text, i_table regclass)
+returns void
+language plpgsql
+as $$
+declare
+    _pk   text;
+    _fn   text;
+    _match text;
+begin
+    select string_agg(quote_literal(k), ', ' order by n) into _pk
+      from unnest(lambdiste.primary_key(i_table)) with ordinality u(k, n);
+    if _pk is null then
+        raise exception 'Primary key missing on table: %', i_table using errcode = '42P10';
+    end if;
+    perform lambdiste.drop_capture_triggers(i_queue, i_table);
+    if to_regclass('pgq.lambdiste_migration') is null then
+        _fn := 'lambdiste.capture_api';
+    else
+        _fn := 'lambdiste.' || quote_ident(lambdiste.capture_function_name(i_queue, i_table));
+        select string_agg(format('lambdiste_new.%1$I = lambdiste_old.%1$I', k), ' and ' order by n)
+          into _match from unnest(lambdiste.primary_key(i_table)) with ordinality u(k, n);
+        execute format($def$
+            create or replace function %1$s() returns trigger language plpgsql security definer as $body$
+            declare
+                _table text := pg_catalog.quote_ident(TG_TABLE_SCHEMA) || '.' || pg_catalog.quote_ident(TG_TABLE_NAME);
+                _q     record;
+            begin
+                select queue_id, queue_cur_table, queue_event_seq, queue_disable_insert
+                  into _q from pgq.queue where queue_name = %2$L;
+                if not found then
+                    raise exception 'Queue not found: %%', %2$L using errcode = 'P0002';
+                end if;
+                if _q.queue_disable_insert then
+                    raise exception 'Insert into queue %% is disabled', %2$L using errcode = '55000';
+                end if;
+                if TG_OP = 'INSERT' then
+                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
+                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                           'I', pg_catalog.row_to_json(lambdiste_new)::text, _table
+                      from lambdiste_new;
+                elsif TG_OP = 'DELETE' then
+                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
+                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                           'D', pg_catalog.row_to_json(lambdiste_old)::text, _table
+                      from lambdiste_old;
+                else
+                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
+                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                           'D', pg_catalog.row_to_json(lambdiste_old)::text, _table
+                      from lambdiste_old
+                     where not exists (select 1 from lambdiste_new where %3$s);
+                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
+                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                           'U', pg_catalog.row_to_json(lambdiste_new)::text, _table
+                      from lambdiste_new;
+                end if;
+                return null;
+            end
+            $body$
+        $def$, _fn, i_queue, _match);
+    end if;
+    execute format('create trigger %I after insert on %s referencing new table as lambdiste_new'
+                   ' for each statement execute function %s(%L, %s)',
+                   '_lambdiste_' || i_queue || '_ins', i_table, _fn, i_queue, _pk);
+    execute format('create trigger %I after update on %s referencing old table as lambdiste_old new table as lambdiste_new'
+                   ' for each statement execute function %s(%L, %s)',
+                   '_lambdiste_' || i_queue || '_upd', i_table, _fn, i_queue, _pk);
+    execute format('create trigger %I after delete on %s referencing old table as lambdiste_old'
+                   ' for each statement execute function %s(%L, %s)',
+                   '_lambdiste_' || i_queue || '_del', i_table, _fn, i_queue, _pk);
+    execute format('create trigger %I after truncate on %s for each statement'
+                   ' execute function lambdiste.capture_truncate(%L)',
+                   '_lambdiste_' || i_queue || '_truncate', i_table, i_queue);
+end;
+$$;
+
+create or replace function lambdiste.drop_capture_triggers(i_queue text, i_table regclass)
+returns void
+language plpgsql
+as $$
+declare
+    _suffix text;
+begin
+    foreach _suffix in array array['_ins', '_upd', '_del', '_truncate'] loop
+        execute format('drop trigger if exists %I on %s', '_lambdiste_' || i_queue || _suffix, i_table);
+    end loop;
+    execute format('drop function if exists lambdiste.%I()', lambdiste.capture_function_name(i_queue, i_table));
+end;
+$$;
+
+-- The generated capture function's name: one per queue and table, whatever the search_path.
+create or replace function lambdiste.capture_function_name(i_queue text, i_table regclass)
+returns text
+language sql stable
+as $$
+    select 'capture_' || left(md5(i_queue || '/' || n.nspname || '.' || c.relname), 16)
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where c.oid = i_table
+$$;
