@@ -48,6 +48,12 @@ it('stops at a malformed event with a clear error, applying nothing of its batch
     select pgq.insert_event('replika', 'I', 'this is not json', 'public.m', null, null, null);
     commit;`);
   await tick(root);
+  await expect(consume(root, leaf!)).rejects.toThrow(/^Event \d+ is malformed: its row is not valid json$/);
+  expect(await sql(leaf!.db, 'select count(*)::int as n from m')).toEqual([{ n: 0 }]);
+  expect(await position()).toEqual(before);
+
+  // Valid json that is not an object is refused the same way, and stops the same batch.
+  await sql(root.db, `update pgq.event_template set ev_data = '[1, "good"]' where ev_data = 'this is not json'`);
   await expect(consume(root, leaf!)).rejects.toThrow(/^Event \d+ is malformed: its row is not a json object$/);
   expect(await sql(leaf!.db, 'select count(*)::int as n from m')).toEqual([{ n: 0 }]);
   expect(await position()).toEqual(before);
