@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { finishBatch, nextBatch, readBatch, type Batch } from '../queue/api.ts';
+import { finishBatch, getConsumerInfo, nextBatch, readBatch, type Batch } from '../queue/api.ts';
 import { applyEvents, SetApplyFailed } from './apply.ts';
 import { LostPositionError } from './errors.ts';
 import { readPosition, writePosition, type Position } from './position.ts';
@@ -28,8 +28,11 @@ export interface BatchOutcome {
 export interface BatchOptions {
   /** Narrows what is read from the provider (an SQL condition on ev.*, from trusted values). */
   extraWhere?: string;
-  /** With a backlog, take ticks together until the batch has this many events. */
-  minCount?: number;
+  /**
+   * With a backlog, take ticks together until the batch holds about this
+   * many events, or every tick there is when fewer events are waiting.
+   */
+  groupEvents?: number;
 }
 
 /**
@@ -48,11 +51,7 @@ export async function applyNextBatch(
   tables: (db: pg.ClientBase) => Promise<Set<string>>,
   opts: BatchOptions = {},
 ): Promise<BatchOutcome> {
-  // With a backlog, one batch may span several ticks (fewer round trips per
-  // event); without one, the plain next tick.
-  const batch =
-    (opts.minCount ? await nextBatch(ctx.provider, ctx.queue, consumer, { minCount: opts.minCount }) : null) ??
-    (await nextBatch(ctx.provider, ctx.queue, consumer));
+  const batch = await openBatch(ctx, consumer, opts.groupEvents);
   if (!batch) return { status: 'none', events: 0 };
 
   const pos = await readPosition(ctx.subscriber, ctx.queue, consumer);
@@ -76,6 +75,21 @@ export async function applyNextBatch(
   ctx.failpoint?.('after-commit');
   await finishBatch(ctx.provider, batch.batchId);
   return outcome;
+}
+
+/**
+ * The consumer's next batch. With `groupEvents`, one batch may span several
+ * ticks (fewer commits per event, and pages to read ahead while applying):
+ * PgQ's min_count takes ticks together up to the first that reaches the
+ * count, so asking for no more than the events waiting (pending_events,
+ * counted the same way, from tick_event_seq) takes every waiting tick when
+ * there are fewer. With nothing waiting, the plain next tick.
+ */
+async function openBatch(ctx: BatchContext, consumer: string, groupEvents?: number): Promise<Batch | null> {
+  if (!groupEvents) return nextBatch(ctx.provider, ctx.queue, consumer);
+  const [info] = await getConsumerInfo(ctx.provider, ctx.queue, consumer);
+  const pending = info?.pendingEvents ?? 0;
+  return nextBatch(ctx.provider, ctx.queue, consumer, pending > 0 ? { minCount: Math.min(pending, groupEvents) } : {});
 }
 
 /**

@@ -16,6 +16,12 @@ export interface ConsumerOptions {
   safetyMs?: number;
   /** Events read per page (bounds memory). */
   pageSize?: number;
+  /**
+   * With a backlog, ticks are taken together until a batch holds about this
+   * many events (default 10 pages): fewer commits per event, and the next
+   * page is read from the provider while this one is applied.
+   */
+  batchEvents?: number;
   /** Rows per copy chunk. */
   chunkRows?: number;
   /** Tables copied at once, for tables without their own max_parallel_copy. */
@@ -90,7 +96,7 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
         // Ticks are taken together only while no table is being handed over:
         // the handover needs both consumers to stop at the same ticks.
         const r = await applyNextBatch(ctx, opts.consumer, (db) => okTables(db, opts.queue), {
-          minCount: copy.pending === 0 ? ctx.pageSize : undefined,
+          groupEvents: copy.pending === 0 ? (opts.batchEvents ?? 10 * ctx.pageSize) : undefined,
         });
         if (r.status === 'none') break;
         result.batches++;
