@@ -193,17 +193,23 @@ export async function getBatchEvents(db: Db, batchId: number): Promise<QueueEven
 let cursorSeq = 0;
 
 /**
- * Reads an open batch in pages of `pageSize` events, in event id order,
- * through a server-side cursor, so memory stays bounded whatever the batch
- * size. Runs in its own read-only transaction on `db`, which must not be
- * in a transaction already. `afterEventId` skips events up to that id (to
+ * Reads an open batch in pages, in event id order, through a server-side
+ * cursor, so memory stays bounded whatever the batch size. A page holds at
+ * most `pageSize` events and, once the first page has shown how large the
+ * events are, about `pageBytes` of event data: an event may carry many rows.
+ * Runs in its own read-only transaction on `db`, which must not be in a
+ * transaction already. `afterEventId` skips events up to that id (to
  * resume a batch that was partly applied); `extraWhere` is an SQL condition
  * on the ev.* columns, built by the caller from trusted values only.
  */
 export async function* readBatch(
-  db: Db, batchId: number, opts: { pageSize?: number; afterEventId?: number; extraWhere?: string } = {},
+  db: Db, batchId: number,
+  opts: { pageSize?: number; pageBytes?: number; afterEventId?: number; extraWhere?: string } = {},
 ): AsyncGenerator<QueueEvent[]> {
   const pageSize = opts.pageSize ?? 5000;
+  const pageBytes = opts.pageBytes ?? 4 * 1024 * 1024;
+  // The first page is read before the events' size is known: a few only.
+  const firstPage = Math.min(pageSize, 100);
   const cursor = `lambdiste_batch_${process.pid}_${++cursorSeq}`;
   const conditions = [
     opts.afterEventId === undefined ? null : `ev.ev_id > ${Math.trunc(opts.afterEventId)}`,
@@ -213,15 +219,20 @@ export async function* readBatch(
   await db.query('begin isolation level read committed read only');
   let open = true;
   try {
-    const first = await db.query(`select ${EVENT_COLUMNS} from pgq.get_batch_cursor($1, $2, $3, $4)`, [
-      batchId, cursor, pageSize, where,
-    ]);
-    if (first.rows.length > 0) yield first.rows.map(toEvent);
-    let more = first.rows.length === pageSize;
-    while (more) {
-      const page = await db.query(`fetch ${pageSize} from "${cursor}"`);
-      if (page.rows.length > 0) yield page.rows.map(toEvent);
-      more = page.rows.length === pageSize;
+    // The cursor sorts the batch by ev_id: in memory, for batches of the size
+    // consumers ask for, rather than through temporary files.
+    await db.query(`set local work_mem = '64MB'`);
+    let rows = (await db.query(`select ${EVENT_COLUMNS} from pgq.get_batch_cursor($1, $2, $3, $4)`, [
+      batchId, cursor, firstPage, where,
+    ])).rows;
+    let asked = firstPage;
+    while (rows.length > 0) {
+      const page = rows.map(toEvent);
+      yield page;
+      if (rows.length < asked) break;
+      const bytes = page.reduce((n, ev) => n + (ev.data?.length ?? 0), 0) / page.length + 100;
+      asked = Math.max(1, Math.min(pageSize, Math.floor(pageBytes / bytes)));
+      rows = (await db.query(`fetch ${asked} from "${cursor}"`)).rows;
     }
     await db.query('commit');
     open = false;

@@ -25,13 +25,22 @@ export class MalformedEventError extends Error {
     this.name = 'MalformedEventError';
   }
 }
-/** A table's row events of the page, in event order. */
+/**
+ * A table's row changes of the page, in event order: one per row (an event
+ * of a multi-row statement carries several rows).
+ */
 interface Pending {
-  /** The keys of the rows (the provider's columns), from the first event. */
+  /** The keys of the rows (the provider's columns), from the first row. */
   columns: string[];
-  events: QueueEvent[];
-  /** The rows, parsed (JSON.parse) once. */
-  rows: Record<string, unknown>[];
+  changes: Change[];
+}
+
+interface Change {
+  eventId: number;
+  op: string;
+  /** The row's json text, as captured. */
+  text: string;
+  row: Record<string, unknown>;
 }
 
 export interface ApplyCounts {
@@ -90,26 +99,69 @@ async function run(db: pg.ClientBase, table: string, stmt: pg.QueryConfig, value
   }
 }
 
-function parseRow(ev: QueueEvent): Record<string, unknown> {
-  let row: unknown;
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The rows an event carries, each with its own json text: ev_data is one
+ * row (a json object) or, from a statement that changed several, a json
+ * array of rows.
+ */
+function changesOf(ev: QueueEvent): Change[] {
+  const text = ev.data ?? '';
+  let parsed: unknown;
   try {
-    row = JSON.parse(ev.data ?? '');
+    parsed = JSON.parse(text);
   } catch {
     throw new MalformedEventError(ev.id, 'its row is not valid json');
   }
-  if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new MalformedEventError(ev.id, 'its row is not a json object');
-  return row as Record<string, unknown>;
+  if (isObject(parsed)) return [{ eventId: ev.id, op: ev.type!, text, row: parsed }];
+  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every(isObject)) {
+    throw new MalformedEventError(ev.id, 'its row is not a json object');
+  }
+  const texts = splitJsonArray(text);
+  if (texts.length !== parsed.length) throw new MalformedEventError(ev.id, 'its rows could not be told apart');
+  return parsed.map((row, i) => ({ eventId: ev.id, op: ev.type!, text: texts[i]!, row }));
 }
 
 /**
- * The row's json object with the event's position and operation added, as
- * the merge statement takes it: string surgery on the event's own text,
- * already checked to be a json object.
+ * The elements of a json array (already known to be valid json), as their
+ * own texts: the rows are passed on to PostgreSQL as captured, never
+ * re-serialised (JSON.stringify would round numbers beyond a double).
  */
-function item(ev: QueueEvent, ord: number): string {
-  const s = ev.data!.trimStart();
-  return s.length === 2 ? `{"_lambdiste_ev_ord_":${ord},"_lambdiste_op_":"${ev.type}"}`
-    : `{"_lambdiste_ev_ord_":${ord},"_lambdiste_op_":"${ev.type}",${s.slice(1)}`;
+export function splitJsonArray(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) {
+      inString = true;
+    } else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (depth === 1 && start < 0) start = i;
+      depth++;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) {
+      depth--;
+      if (depth === 1 && start >= 0) {
+        out.push(text.slice(start, i + 1));
+        start = -1;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The row's json object with its position and operation added, as the
+ * merge statement takes it: string surgery on the row's own text.
+ */
+function item(c: Change, ord: number): string {
+  const s = c.text.trimStart();
+  return Object.keys(c.row).length === 0 ? `{"_lambdiste_ev_ord_":${ord},"_lambdiste_op_":"${c.op}"}`
+    : `{"_lambdiste_ev_ord_":${ord},"_lambdiste_op_":"${c.op}",${s.slice(1)}`;
 }
 
 /**
@@ -136,64 +188,85 @@ function keyOf(row: Record<string, unknown>, pk: string[]): string | null {
  * here (the merge statement then finds it in PostgreSQL).
  */
 function netEffect(p: Pending, pk: string[]): { deletes: string[]; upserts: string[] } | null {
-  const last = new Map<string, QueueEvent>();
-  for (const [i, ev] of p.events.entries()) {
-    const key = keyOf(p.rows[i]!, pk);
+  const last = new Map<string, Change>();
+  for (const c of p.changes) {
+    const key = keyOf(c.row, pk);
     if (key === null) return null;
-    last.set(key, ev);
+    last.set(key, c);
   }
   const deletes: string[] = [];
   const upserts: string[] = [];
-  for (const ev of last.values()) (ev.type === 'D' ? deletes : upserts).push(ev.data!);
+  for (const c of last.values()) (c.op === 'D' ? deletes : upserts).push(c.text);
   return { deletes, upserts };
 }
 
 /**
- * Applies one page of a batch (events in event id order) to the subscriber,
- * inside the caller's transaction. In 'set' mode, per table, one
- * set-based statement for the whole page (lambdiste.apply_statement): the
- * net statement when the keys can be compared here, the merge statement
- * otherwise. When one fails (say a unique constraint other than the key
- * is hit by rows in between states) it throws SetApplyFailed and the
- * caller applies the batch again in 'ordered' mode: one event at a time,
- * in order. A TRUNCATE first applies everything pending (it may cascade to
- * other tables), then truncates. Events of tables not in `tables` are
- * skipped.
+ * A page made ready to apply: its row events parsed and grouped per table,
+ * between the TRUNCATEs that cut it (a TRUNCATE first applies everything
+ * before it: it may cascade to other tables). Planning is plain CPU work,
+ * done while the previous page is being applied.
  */
-export async function applyEvents(
-  db: pg.ClientBase, events: QueueEvent[], tables: Set<string>, mode: 'set' | 'ordered' = 'set',
-): Promise<ApplyCounts> {
-  const counts: ApplyCounts = { events: 0, rows: 0, truncates: 0 };
-  let pending = new Map<string, Pending>();
+export interface PagePlan {
+  steps: ({ truncate: string } | { rows: Map<string, Pending> })[];
+  /** Events of the tables asked for. */
+  events: number;
+}
 
-  const flush = async () => {
-    for (const [table, p] of pending) counts.rows += mode === 'set' ? await applySet(db, table, p) : await applyOrdered(db, table, p);
-    pending = new Map();
-  };
-
+/** Plans a page (events in event id order); events of tables not in `tables` are skipped. */
+export function planPage(events: QueueEvent[], tables: Set<string>): PagePlan {
+  const plan: PagePlan = { steps: [], events: 0 };
+  let rows = new Map<string, Pending>();
   for (const ev of events) {
     const table = ev.extra1;
     if (table === null || !tables.has(table)) continue;
-    counts.events++;
+    plan.events++;
     if (ev.type === TRUNCATE_OP) {
-      await flush();
-      // `table` is a canonical name from the subscriber's own table_info, quoted as needed.
-      await db.query(`truncate ${table} cascade`);
-      counts.truncates++;
+      if (rows.size > 0) plan.steps.push({ rows });
+      rows = new Map();
+      plan.steps.push({ truncate: table });
       continue;
     }
     if (ev.type === null || !ROW_OPS.has(ev.type)) continue;
-    const row = parseRow(ev);
-    let p = pending.get(table);
+    const changes = changesOf(ev);
+    let p = rows.get(table);
     if (!p) {
-      p = { columns: Object.keys(row), events: [], rows: [] };
-      pending.set(table, p);
+      p = { columns: Object.keys(changes[0]!.row), changes: [] };
+      rows.set(table, p);
     }
-    p.events.push(ev);
-    p.rows.push(row);
+    for (const c of changes) p.changes.push(c);
   }
-  await flush();
+  if (rows.size > 0) plan.steps.push({ rows });
+  return plan;
+}
+
+/**
+ * Applies a planned page inside the caller's transaction. In 'set' mode,
+ * per table, one set-based statement for the whole page
+ * (lambdiste.apply_statement): the net statement when the keys can be
+ * compared here, the merge statement otherwise. When one fails (say a
+ * unique constraint other than the key is hit by rows in between states)
+ * it throws SetApplyFailed and the caller applies the batch again in
+ * 'ordered' mode: one row change at a time, in order.
+ */
+export async function applyPlan(db: pg.ClientBase, plan: PagePlan, mode: 'set' | 'ordered' = 'set'): Promise<ApplyCounts> {
+  const counts: ApplyCounts = { events: plan.events, rows: 0, truncates: 0 };
+  for (const step of plan.steps) {
+    if ('truncate' in step) {
+      // A canonical name from the subscriber's own table_info, quoted as needed.
+      await db.query(`truncate ${step.truncate} cascade`);
+      counts.truncates++;
+      continue;
+    }
+    for (const [table, p] of step.rows) counts.rows += mode === 'set' ? await applySet(db, table, p) : await applyOrdered(db, table, p);
+  }
   return counts;
+}
+
+/** Plans and applies one page (see planPage and applyPlan). */
+export async function applyEvents(
+  db: pg.ClientBase, events: QueueEvent[], tables: Set<string>, mode: 'set' | 'ordered' = 'set',
+): Promise<ApplyCounts> {
+  return applyPlan(db, planPage(events, tables), mode);
 }
 
 /**
@@ -205,21 +278,21 @@ async function applySet(db: pg.ClientBase, table: string, p: Pending): Promise<n
     const stmts = await statementsFor(db, table, p.columns);
     const net = stmts.net && netEffect(p, stmts.pk);
     if (net) return await run(db, table, stmts.net!, [`[${net.deletes.join(',')}]`, `[${net.upserts.join(',')}]`]);
-    return await run(db, table, stmts.merge, [`[${p.events.map((ev, i) => item(ev, i + 1)).join(',')}]`]);
+    return await run(db, table, stmts.merge, [`[${p.changes.map((c, i) => item(c, i + 1)).join(',')}]`]);
   } catch (err) {
     throw new SetApplyFailed(table, err);
   }
 }
 
-/** One event at a time, in order. */
+/** One row change at a time, in order. */
 async function applyOrdered(db: pg.ClientBase, table: string, p: Pending): Promise<number> {
   let n = 0;
-  for (const ev of p.events) {
+  for (const c of p.changes) {
     try {
       const stmts = await statementsFor(db, table, p.columns);
-      n += await run(db, table, stmts.merge, [`[${item(ev, 1)}]`]);
+      n += await run(db, table, stmts.merge, [`[${item(c, 1)}]`]);
     } catch (err) {
-      throw new ApplyError(table, ev.id, err);
+      throw new ApplyError(table, c.eventId, err);
     }
   }
   return n;

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { finishBatch, getConsumerInfo, nextBatch, readBatch, type Batch } from '../queue/api.ts';
-import { applyEvents, SetApplyFailed } from './apply.ts';
+import { finishBatch, getConsumerInfo, nextBatch, readBatch, type Batch, type QueueEvent } from '../queue/api.ts';
+import { applyPlan, planPage, SetApplyFailed, type PagePlan } from './apply.ts';
 import { LostPositionError } from './errors.ts';
 import { readPosition, writePosition, type Position } from './position.ts';
 
@@ -117,21 +117,26 @@ async function applyBatchTransaction(
     }
     const applyTo = await tables(sub);
     const pages = readBatch(ctx.provider, batch.batchId, { pageSize: ctx.pageSize, afterEventId: resumeAfter, extraWhere });
+    // The next page is read from the provider, and planned, while this one
+    // is applied. (Marked as handled at once: it is awaited later.)
+    const ahead = (): Promise<{ page: QueueEvent[]; plan: PagePlan } | null> => {
+      const p = pages.next().then((r) => (r.done ? null : { page: r.value, plan: planPage(r.value, applyTo) }));
+      p.catch(() => undefined);
+      return p;
+    };
     try {
-      let next = pages.next();
+      let next = ahead();
       for (;;) {
-        const { value: page, done } = await next;
-        if (done) break;
+        const current = await next;
+        if (!current) break;
         ctx.failpoint?.('after-read');
-        const more = page.length === ctx.pageSize;
-        if (more) next = pages.next();
-        await applyEvents(sub, page, applyTo, mode);
+        next = ahead();
+        await applyPlan(sub, current.plan, mode);
         ctx.failpoint?.('mid-apply');
-        events += page.length;
-        if (!more) break;
+        events += current.page.length;
         if (!ctx.timeLeft()) {
-          await next.catch(() => undefined);
-          await writePosition(sub, ctx.queue, consumer, pos.tick, { tick: batch.curTickId, event: page[page.length - 1]!.id });
+          if (!(await next)) break;
+          await writePosition(sub, ctx.queue, consumer, pos.tick, { tick: batch.curTickId, event: current.page[current.page.length - 1]!.id });
           await sub.query('commit');
           open = false;
           return { status: 'partial', events, tickId: batch.curTickId };

@@ -18,8 +18,9 @@ export interface ConsumerOptions {
   pageSize?: number;
   /**
    * With a backlog, ticks are taken together until a batch holds about this
-   * many events (default 10 pages): fewer commits per event, and the next
-   * page is read from the provider while this one is applied.
+   * many events (default 20,000): fewer commits per event, and the next
+   * page is read from the provider while this one is applied. (Events of
+   * multi-row statements carry up to 200 rows each.)
    */
   batchEvents?: number;
   /** Rows per copy chunk. */
@@ -96,7 +97,7 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
         // Ticks are taken together only while no table is being handed over:
         // the handover needs both consumers to stop at the same ticks.
         const r = await applyNextBatch(ctx, opts.consumer, (db) => okTables(db, opts.queue), {
-          groupEvents: copy.pending === 0 ? (opts.batchEvents ?? 10 * ctx.pageSize) : undefined,
+          groupEvents: copy.pending === 0 ? (opts.batchEvents ?? 20_000) : undefined,
         });
         if (r.status === 'none') break;
         result.batches++;

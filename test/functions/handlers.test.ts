@@ -86,7 +86,8 @@ describe('functions', () => {
     const runs = await Promise.all([1, 2, 3].map(() => call(consumer, { node: 'dst' })));
     expect(runs.every((r) => r.ok)).toBe(true);
     expect(runs.filter((r) => r.busy === false).length).toBeGreaterThanOrEqual(1);
-    expect(runs.reduce((n, r) => n + Number(r.events), 0)).toBe(1000);
+    // 1,000 rows of one statement are 5 events of 200 rows, applied once in all.
+    expect(runs.reduce((n, r) => n + Number(r.events), 0)).toBe(5);
     expect(await checksum(leaf, 't')).toBe(await checksum(root, 't'));
   });
 

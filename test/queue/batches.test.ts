@@ -105,7 +105,8 @@ describe('batches', () => {
       pages.push(page.length);
       ids.push(...page.map((e) => e.id));
     }
-    expect(pages).toEqual([3000, 3000, 3000, 3000, 3000, 3000, 2000]);
+    // A few events first, until their size is known; then full pages.
+    expect(pages).toEqual([100, 3000, 3000, 3000, 3000, 3000, 3000, 1900]);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(new Set(ids).size).toBe(20000);
     // Resuming after a given event, as a consumer does inside a partly applied batch.
@@ -115,5 +116,21 @@ describe('batches', () => {
     expect((await getBatchEvents(db, b1!.batchId)).length).toBe(20000);
     await finishBatch(db, b1!.batchId);
     expect(await nextBatch(db, 'q', 'c')).toBeNull();
+  });
+
+  it('keeps pages of large events to about pageBytes', async () => {
+    const { db } = await queueDb('widebatch');
+    await createQueue(db, 'q');
+    await registerConsumer(db, 'q', 'c');
+    // 400 events of 10,000 bytes each: 4 MB in all.
+    await db.query(`select pgq.insert_event('q', 't', repeat('x', 10000)) from generate_series(1, 400) g`);
+    await tickNow(db, 'q');
+    const b = await nextBatch(db, 'q', 'c');
+    const pages: number[] = [];
+    for await (const page of readBatch(db, b!.batchId, { pageSize: 5000, pageBytes: 500_000 })) pages.push(page.length);
+    expect(pages[0]).toBe(100);
+    // 500,000 bytes / (10,000 + 100 per event) = 49 events per page after the first.
+    expect(pages.slice(1, -1).every((n) => n === 49)).toBe(true);
+    expect(pages.reduce((a, n) => a + n, 0)).toBe(400);
   });
 });

@@ -73,8 +73,9 @@ describe('crash injection', () => {
     await sql(root.db, `update acct set balance = balance * 2`);
     await tick(root);
     let now = 0;
+    // The UPDATE of 3,000 rows is 15 events of 200 rows: pages of 5 events.
     const r = await consume(root, piecemeal, {
-      pageSize: 1000, clock: () => now, deadline: 10_000, safetyMs: 1000,
+      pageSize: 5, clock: () => now, deadline: 10_000, safetyMs: 1000,
       failpoint: (p) => { if (p === 'mid-apply') now = 9_500; },
     });
     expect(r.moreWork).toBe(true);

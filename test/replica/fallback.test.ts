@@ -18,6 +18,7 @@ it('applies a batch event by event when the set-based step hits a unique constra
   await syncLeaf(root, leaf!);
 
   await sql(root.db, `begin;
+    insert into u values (4, 'd@x'), (5, 'e@x');
     update u set email = 'tmp' where id = 1;
     update u set email = 'a@x' where id = 2;
     update u set email = 'b@x' where id = 1;
@@ -26,7 +27,7 @@ it('applies a batch event by event when the set-based step hits a unique constra
   await syncLeaf(root, leaf!);
   expect(await checksum(leaf!.db, 'u')).toBe(await checksum(root.db, 'u'));
   expect(await sql(leaf!.db, 'select id, email from u order by id')).toEqual([
-    { id: 1, email: 'b@x' }, { id: 2, email: 'a@x' }, { id: 3, email: 'c@x' },
+    { id: 1, email: 'b@x' }, { id: 2, email: 'a@x' }, { id: 3, email: 'c@x' }, { id: 4, email: 'd@x' }, { id: 5, email: 'e@x' },
   ]);
 });
 
