@@ -49,42 +49,65 @@ begin
                 if _q.queue_disable_insert then
                     raise exception 'Insert into queue %% is disabled', %2$L using errcode = '55000';
                 end if;
-                if TG_OP = 'INSERT' then
+                -- Single-row statements take the plain path: the chunking costs
+                -- more than the check.
+                if TG_OP = 'DELETE' then
+                    perform from lambdiste_old offset 1 limit 1;
+                else
+                    perform from lambdiste_new offset 1 limit 1;
+                end if;
+                if TG_OP = 'INSERT' and found then
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
-                           'I', case when pg_catalog.count(*) = 1 then pg_catalog.string_agg(_r, '')
-                                     else '[' || pg_catalog.string_agg(_r, ',') || ']' end, _table
-                      from (select pg_catalog.row_to_json(lambdiste_new)::text as _r,
-                                   (pg_catalog.row_number() over () - 1) / 200 as _chunk
-                              from lambdiste_new) _rows
-                     group by _chunk order by _chunk;
+                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                               'I', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
+                          from (select pg_catalog.row_to_json(lambdiste_new)::text as _r,
+                                       (pg_catalog.row_number() over () - 1) / 200 as _chunk
+                                  from lambdiste_new) _rows
+                         group by _chunk order by _chunk;
+                elsif TG_OP = 'INSERT' then
+                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
+                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                               'I', pg_catalog.row_to_json(lambdiste_new)::text, _table
+                          from lambdiste_new;
+                elsif TG_OP = 'DELETE' and found then
+                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
+                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                               'D', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
+                          from (select pg_catalog.row_to_json(lambdiste_old)::text as _r,
+                                       (pg_catalog.row_number() over () - 1) / 200 as _chunk
+                                  from lambdiste_old) _rows
+                         group by _chunk order by _chunk;
                 elsif TG_OP = 'DELETE' then
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
-                           'D', case when pg_catalog.count(*) = 1 then pg_catalog.string_agg(_r, '')
-                                     else '[' || pg_catalog.string_agg(_r, ',') || ']' end, _table
-                      from (select pg_catalog.row_to_json(lambdiste_old)::text as _r,
-                                   (pg_catalog.row_number() over () - 1) / 200 as _chunk
-                              from lambdiste_old) _rows
-                     group by _chunk order by _chunk;
+                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                               'D', pg_catalog.row_to_json(lambdiste_old)::text, _table
+                          from lambdiste_old;
+                elsif found then
+                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
+                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                               'D', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
+                          from (select pg_catalog.row_to_json(lambdiste_old)::text as _r,
+                                       (pg_catalog.row_number() over () - 1) / 200 as _chunk
+                                  from lambdiste_old
+                                 where not exists (select 1 from lambdiste_new where %3$s)) _rows
+                         group by _chunk order by _chunk;
+                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
+                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                               'U', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
+                          from (select pg_catalog.row_to_json(lambdiste_new)::text as _r,
+                                       (pg_catalog.row_number() over () - 1) / 200 as _chunk
+                                  from lambdiste_new) _rows
+                         group by _chunk order by _chunk;
                 else
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
-                           'D', case when pg_catalog.count(*) = 1 then pg_catalog.string_agg(_r, '')
-                                     else '[' || pg_catalog.string_agg(_r, ',') || ']' end, _table
-                      from (select pg_catalog.row_to_json(lambdiste_old)::text as _r,
-                                   (pg_catalog.row_number() over () - 1) / 200 as _chunk
-                              from lambdiste_old
-                             where not exists (select 1 from lambdiste_new where %3$s)) _rows
-                     group by _chunk order by _chunk;
+                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                               'D', pg_catalog.row_to_json(lambdiste_old)::text, _table
+                          from lambdiste_old
+                         where not exists (select 1 from lambdiste_new where %3$s);
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
-                           'U', case when pg_catalog.count(*) = 1 then pg_catalog.string_agg(_r, '')
-                                     else '[' || pg_catalog.string_agg(_r, ',') || ']' end, _table
-                      from (select pg_catalog.row_to_json(lambdiste_new)::text as _r,
-                                   (pg_catalog.row_number() over () - 1) / 200 as _chunk
-                              from lambdiste_new) _rows
-                     group by _chunk order by _chunk;
+                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                               'U', pg_catalog.row_to_json(lambdiste_new)::text, _table
+                          from lambdiste_new;
                 end if;
                 return null;
             end
