@@ -52,6 +52,13 @@ function tableAttrs(options: CommandOptions): Record<string, string> {
   if (options.maxParallelCopy !== undefined) attrs.max_parallel_copy = String(options.maxParallelCopy);
   if (options.skipTruncate) attrs.skip_truncate = '1';
   if (typeof options.copyCondition === 'string') attrs.copy_condition = options.copyCondition;
+  if (options.rowsPerEvent !== undefined) {
+    const n = Number(options.rowsPerEvent);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) {
+      throw new CommandError(`--rows-per-event must be an integer from 1 to 1000, not ${options.rowsPerEvent}`);
+    }
+    attrs.rows_per_event = String(n);
+  }
   return attrs;
 }
 

@@ -58,6 +58,7 @@ const specs: Record<string, Spec> = {
       new Option('--copy-condition <sql>', 'copy only provider rows matching this condition'),
       new Option('--create', 'create a missing subscriber table from the provider'),
       new Option('--expect-sync', 'no copy: the data is already identical'),
+      new Option('--rows-per-event <n>', 'root: rows per event of multi-row statements (1: one event per row)').argParser(positiveInt('--rows-per-event')),
     ],
   },
   'remove-table': { usage: 'remove-table <tables...>', about: 'stop replicating tables (data stays)' },

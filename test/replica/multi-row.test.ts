@@ -48,3 +48,28 @@ it('captures multi-row statements as events of up to 200 rows, and applies them'
     { n: 330, big: '123456789012345678901234567890.123' },
   ]);
 });
+
+it('writes one event per row change with --rows-per-event 1, and refuses counts out of range', async () => {
+  const { root, leaves: [leaf] } = await makeCluster('rowevents', 1);
+  const ddl = 'create table public.r (id int primary key, v text)';
+  await sql(root.db, ddl);
+  await sql(leaf!.db, ddl);
+  expect((await run(root, 'create-root', [root.jobName])).exitCode).toBe(0);
+  for (const bad of [0, 1001, 'ten']) {
+    await expect(run(root, 'add-table', ['r'], { rowsPerEvent: bad })).rejects.toThrow(
+      `--rows-per-event must be an integer from 1 to 1000, not ${bad}`);
+  }
+  expect(await sql(root.db, `select count(*)::int as n from lambdiste.table_info`)).toEqual([{ n: 0 }]);
+  expect((await run(root, 'add-table', ['r'], { rowsPerEvent: 1 })).exitCode).toBe(0);
+  expect((await run(leaf!, 'create-leaf', [leaf!.jobName], { provider: root.db })).exitCode).toBe(0);
+  expect((await run(leaf!, 'add-table', ['r'], { expectSync: true })).exitCode).toBe(0);
+
+  await sql(root.db, `insert into r select g, 'v' || g from generate_series(1, 300) g`);
+  await sql(root.db, `update r set id = -id where id <= 100`);
+  expect(await sql(root.db, `select ev_type, count(*)::int as n, bool_and(json_typeof(ev_data::json) = 'object') as objects
+    from pgq.event_template where ev_extra1 = 'public.r' group by ev_type order by ev_type`)).toEqual([
+    { ev_type: 'D', n: 100, objects: true }, { ev_type: 'I', n: 300, objects: true }, { ev_type: 'U', n: 100, objects: true },
+  ]);
+  await syncLeaf(root, leaf!);
+  expect(await checksum(leaf!.db, 'r')).toBe(await checksum(root.db, 'r'));
+});

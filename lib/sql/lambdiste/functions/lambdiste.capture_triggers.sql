@@ -14,7 +14,7 @@
 --      table (what pgq.insert_event does, per statement instead of per
 --      row). Over a real PgQ they call lambdiste.capture_api, which goes
 --      through pgq.insert_event.
-create or replace function lambdiste.create_capture_triggers(i_queue text, i_table regclass)
+create or replace function lambdiste.create_capture_triggers(i_queue text, i_table regclass, i_rows_per_event integer default 200)
 returns void
 language plpgsql
 as $$
@@ -27,6 +27,9 @@ begin
       from unnest(lambdiste.primary_key(i_table)) with ordinality u(k, n);
     if _pk is null then
         raise exception 'Primary key missing on table: %', i_table using errcode = '42P10';
+    end if;
+    if i_rows_per_event is null or i_rows_per_event not between 1 and 1000 then
+        raise exception 'Rows per event must be between 1 and 1000, not %', i_rows_per_event using errcode = '22023';
     end if;
     perform lambdiste.drop_capture_triggers(i_queue, i_table);
     if to_regclass('pgq.lambdiste_migration') is null then
@@ -51,7 +54,9 @@ begin
                 end if;
                 -- Single-row statements take the plain path: the chunking costs
                 -- more than the check.
-                if TG_OP = 'DELETE' then
+                if %4$s = 1 then
+                    found := false;
+                elsif TG_OP = 'DELETE' then
                     perform from lambdiste_old offset 1 limit 1;
                 else
                     perform from lambdiste_new offset 1 limit 1;
@@ -61,7 +66,7 @@ begin
                         select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
                                'I', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
                           from (select pg_catalog.row_to_json(lambdiste_new)::text as _r,
-                                       (pg_catalog.row_number() over () - 1) / 200 as _chunk
+                                       (pg_catalog.row_number() over () - 1) / %4$s as _chunk
                                   from lambdiste_new) _rows
                          group by _chunk order by _chunk;
                 elsif TG_OP = 'INSERT' then
@@ -74,7 +79,7 @@ begin
                         select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
                                'D', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
                           from (select pg_catalog.row_to_json(lambdiste_old)::text as _r,
-                                       (pg_catalog.row_number() over () - 1) / 200 as _chunk
+                                       (pg_catalog.row_number() over () - 1) / %4$s as _chunk
                                   from lambdiste_old) _rows
                          group by _chunk order by _chunk;
                 elsif TG_OP = 'DELETE' then
@@ -87,7 +92,7 @@ begin
                         select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
                                'D', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
                           from (select pg_catalog.row_to_json(lambdiste_old)::text as _r,
-                                       (pg_catalog.row_number() over () - 1) / 200 as _chunk
+                                       (pg_catalog.row_number() over () - 1) / %4$s as _chunk
                                   from lambdiste_old
                                  where not exists (select 1 from lambdiste_new where %3$s)) _rows
                          group by _chunk order by _chunk;
@@ -95,7 +100,7 @@ begin
                         select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
                                'U', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
                           from (select pg_catalog.row_to_json(lambdiste_new)::text as _r,
-                                       (pg_catalog.row_number() over () - 1) / 200 as _chunk
+                                       (pg_catalog.row_number() over () - 1) / %4$s as _chunk
                                   from lambdiste_new) _rows
                          group by _chunk order by _chunk;
                 else
@@ -112,7 +117,7 @@ begin
                 return null;
             end
             $body$
-        $def$, _fn, i_queue, _match);
+        $def$, _fn, i_queue, _match, i_rows_per_event);
     end if;
     execute format('create trigger %I after insert on %s referencing new table as lambdiste_new'
                    ' for each statement execute function %s(%L, %s)',

@@ -2,7 +2,8 @@
 --
 --      Adds a table to replication on this node. On the root the table
 --      must have a primary key; its capture triggers are created and it is
---      'ok' at once. On a leaf it waits (merge_state NULL) for its initial
+--      'ok' at once (i_attrs.rows_per_event: rows per event of multi-row
+--      statements, see lambdiste.create_capture_triggers). On a leaf it waits (merge_state NULL) for its initial
 --      copy, unless i_expect_sync says the data is already identical.
 --      Whether a leaf's table is in the provider's set is checked by the
 --      caller, which can reach the provider.
@@ -38,7 +39,7 @@ begin
     end if;
 
     if _node.node_type = 'root' then
-        perform lambdiste.create_capture_triggers(i_queue, _rel);
+        perform lambdiste.create_capture_triggers(i_queue, _rel, coalesce((i_attrs ->> 'rows_per_event')::integer, 200));
     end if;
     insert into lambdiste.table_info (tbl_queue, tbl_name, tbl_merge_state, tbl_attrs)
     values (i_queue, _name,
