@@ -98,11 +98,13 @@ export async function cmd(config: NodeConfig, command: string, args: string[] = 
  * A root and a leaf replicating `tables` (created on both by `ddl`); the
  * leaf's tables are taken as already identical unless `copy`.
  */
-export async function replicaPair(src: string, dst: string, tables: string[], opts: { copy?: boolean; maxParallelCopy?: number } = {}) {
+export async function replicaPair(
+  src: string, dst: string, tables: string[], opts: { copy?: boolean; maxParallelCopy?: number; rowsPerEvent?: number } = {},
+) {
   const root: NodeConfig = { jobName: 'src', db: src, queueName: 'replika', settings: {} };
   const leaf: NodeConfig = { jobName: 'dst', db: dst, queueName: 'replika', settings: {} };
   await cmd(root, 'create-root', ['src']);
-  await cmd(root, 'add-table', tables);
+  await cmd(root, 'add-table', tables, opts.rowsPerEvent === undefined ? {} : { rowsPerEvent: opts.rowsPerEvent });
   await cmd(leaf, 'create-leaf', ['dst'], { provider: src });
   if (!opts.copy) await cmd(leaf, 'add-table', tables, { expectSync: true });
   return { root, leaf };

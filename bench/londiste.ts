@@ -122,9 +122,10 @@ async function lambdisteLag(rep: number) {
   return (await withLocalRuntime(url(src), url(dst), ['lagt'], () => measureLag(url(src), url(dst), { rate, seconds: lagSeconds }))).result;
 }
 
-async function lambdisteOnce(rep: number): Promise<{ seconds: number; pipe: number }> {
+/** `rowsPerEvent` 1: one event per row change (add-table --rows-per-event=1), as Londiste writes them. */
+async function lambdisteOnce(rep: number, rowsPerEvent?: number): Promise<{ seconds: number; pipe: number }> {
   const [src, dst] = await freshPair(`lamb${rep}`, ddl);
-  await replicaPair(url(src), url(dst), ['bench']);
+  await replicaPair(url(src), url(dst), ['bench'], { rowsPerEvent });
   // Our ticker's rule (tick when due) after each transaction, as a running ticker would.
   await writeBacklog(url(src), async (db) => {
     await db.query(`select pgq.ticker()`);
@@ -149,15 +150,16 @@ try {
   process.exit(0);
 }
 ensureLondiste();
-const rows: { londiste: number; lambdiste: number; pipe: number }[] = [];
+const rows: { londiste: number; lambdiste: number; perRow: number; pipe: number }[] = [];
 const lags: { londiste: Awaited<ReturnType<typeof measureLag>>; lambdiste: Awaited<ReturnType<typeof measureLag>> }[] = [];
 for (let i = 0; i < reps; i++) {
   const l = await londisteOnce(i);
   const m = await lambdisteOnce(i);
-  rows.push({ londiste: l, lambdiste: m.seconds, pipe: m.pipe });
+  const perRow = (await lambdisteOnce(i, 1)).seconds;
+  rows.push({ londiste: l, lambdiste: m.seconds, perRow, pipe: m.pipe });
   lags.push({ londiste: await londisteLag(i), lambdiste: await lambdisteLag(i) });
 }
-const evs = (k: 'londiste' | 'lambdiste') => stat(rows.map((r) => events / r[k]));
+const evs = (k: 'londiste' | 'lambdiste' | 'perRow') => stat(rows.map((r) => events / r[k]));
 const lag = (k: 'londiste' | 'lambdiste', p: 'p50' | 'p95') => fmt(stat(lags.map((r) => r[k][p])));
 report('londiste', [
   ['server', `PostgreSQL 15 at ${base.hostname}:${base.port || 5432} (provider and subscriber databases on it)`],
@@ -165,6 +167,8 @@ report('londiste', [
   ['Londiste 3 apply, events/s', fmt(evs('londiste'))],
   ['Lambdiste apply, events/s', fmt(evs('lambdiste'))],
   ['Lambdiste / Londiste 3', `${fmt(stat(rows.map((r) => r.londiste / r.lambdiste)), 2)}  target >= 3`],
+  ['Lambdiste with one event per row (--rows-per-event=1), events/s', fmt(evs('perRow'))],
+  ['  / Londiste 3', fmt(stat(rows.map((r) => r.londiste / r.perRow)), 2)],
   ['physical limit (COPY pipe of the final rows), s', fmt(stat(rows.map((r) => r.pipe)), 2)],
   ['Lambdiste vs physical limit (pipe time / apply time)', `${fmt(stat(rows.map((r) => r.pipe / r.lambdiste)), 2)}  target >= 0.30`],
   [`lag at ${rate} tx/s, Londiste 3 (pgqd + worker, defaults), p50 / p95 ms`, `${lag('londiste', 'p50')} / ${lag('londiste', 'p95')}`],

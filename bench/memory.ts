@@ -18,8 +18,11 @@ try {
   await exec(src, ddl);
   await exec(dst, ddl);
   await replicaPair(src, dst, ['mem']);
-  // One transaction, one tick: a single batch of `events` events.
-  await exec(src, `insert into mem select g, g, md5(g::text), now() from generate_series(1, ${events}) g`);
+  // One transaction, one tick: a single batch of `events` single-row events,
+  // written as pgq.insert_event writes them (a multi-row statement would
+  // make 200-row events: fewer, larger, and no harder on memory).
+  await exec(src, `select pgq.insert_event('replika', 'I', row_to_json(r)::text, 'public.mem', null, null, null)
+    from (select g as id, g as a, md5(g::text) as b, now() as ts from generate_series(1, ${events}) g) r`);
   await exec(src, `select pgq.force_tick('replika'); select pgq.ticker('replika')`);
   const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'memory-child.ts'), src, dst], { encoding: 'utf8' });
   const r = JSON.parse(out.trim().split('\n').pop()!);
