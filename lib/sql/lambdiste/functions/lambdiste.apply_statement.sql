@@ -32,6 +32,9 @@
 --      i_columns  - the keys of the events' row objects (the provider's columns)
 -- Returns:
 --      merge_sql, net_sql (see above), pk: the primary key columns in order
+-- Replaced by this function (an upgrade leaves it otherwise).
+drop function if exists lambdiste.apply_rows(regclass, text);
+
 create or replace function lambdiste.apply_statement(
     i_table regclass, i_columns text[],
     out merge_sql text, out net_sql text, out pk text[])

@@ -14,6 +14,10 @@
 --      table (what pgq.insert_event does, per statement instead of per
 --      row). Over a real PgQ they call lambdiste.capture_api, which goes
 --      through pgq.insert_event.
+-- Before i_rows_per_event there was a two-argument form: left in place by an
+-- upgrade it would make two-argument calls ambiguous.
+drop function if exists lambdiste.create_capture_triggers(text, regclass);
+
 create or replace function lambdiste.create_capture_triggers(i_queue text, i_table regclass, i_rows_per_event integer default 200)
 returns void
 language plpgsql
@@ -44,7 +48,8 @@ begin
                 _table text := pg_catalog.quote_ident(TG_TABLE_SCHEMA) || '.' || pg_catalog.quote_ident(TG_TABLE_NAME);
                 _q     record;
             begin
-                select queue_id, queue_cur_table, queue_event_seq, queue_disable_insert
+                -- The sequence as a regclass once, not a name to look up per row.
+                select queue_id, queue_cur_table, queue_event_seq::regclass as seq, queue_disable_insert
                   into _q from pgq.queue where queue_name = %2$L;
                 if not found then
                     raise exception 'Queue not found: %%', %2$L using errcode = 'P0002';
@@ -63,7 +68,7 @@ begin
                 end if;
                 if TG_OP = 'INSERT' and found then
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
                                'I', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
                           from (select pg_catalog.row_to_json(lambdiste_new)::text as _r,
                                        (pg_catalog.row_number() over () - 1) / %4$s as _chunk
@@ -71,12 +76,12 @@ begin
                          group by _chunk order by _chunk;
                 elsif TG_OP = 'INSERT' then
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
                                'I', pg_catalog.row_to_json(lambdiste_new)::text, _table
                           from lambdiste_new;
                 elsif TG_OP = 'DELETE' and found then
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
                                'D', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
                           from (select pg_catalog.row_to_json(lambdiste_old)::text as _r,
                                        (pg_catalog.row_number() over () - 1) / %4$s as _chunk
@@ -84,12 +89,12 @@ begin
                          group by _chunk order by _chunk;
                 elsif TG_OP = 'DELETE' then
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
                                'D', pg_catalog.row_to_json(lambdiste_old)::text, _table
                           from lambdiste_old;
                 elsif found then
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
                                'D', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
                           from (select pg_catalog.row_to_json(lambdiste_old)::text as _r,
                                        (pg_catalog.row_number() over () - 1) / %4$s as _chunk
@@ -97,7 +102,7 @@ begin
                                  where not exists (select 1 from lambdiste_new where %3$s)) _rows
                          group by _chunk order by _chunk;
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
                                'U', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
                           from (select pg_catalog.row_to_json(lambdiste_new)::text as _r,
                                        (pg_catalog.row_number() over () - 1) / %4$s as _chunk
@@ -105,12 +110,12 @@ begin
                          group by _chunk order by _chunk;
                 else
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
                                'D', pg_catalog.row_to_json(lambdiste_old)::text, _table
                           from lambdiste_old
                          where not exists (select 1 from lambdiste_new where %3$s);
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.queue_event_seq), pg_catalog.now(),
+                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
                                'U', pg_catalog.row_to_json(lambdiste_new)::text, _table
                           from lambdiste_new;
                 end if;
