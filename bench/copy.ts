@@ -5,13 +5,13 @@
  * such tables with max_parallel_copy 4 against 1.   npm run bench:copy [-- --quick]
  */
 import { runConsumer } from '../lib/replica/consumer.ts';
+import { copyDdl, copyFill } from './copy-load.ts';
 import { cmd, copyPipe, exec, fmt, freshDb, quick, replicaPair, report, reps, servers, stat } from './common.ts';
 
 const rows = quick ? 200_000 : 1_000_000;
 const smallRows = quick ? 50_000 : 250_000;
-const ddl = (t: string) => `create table public.${t} (id bigint primary key, a int, b text, c text, ts timestamptz)`;
-const fill = (t: string, n: number) =>
-  `insert into ${t} select g, g % 1000, md5(g::text), repeat(md5((g * 7)::text), 2), now() from generate_series(1, ${n}) g`;
+const ddl = copyDdl;
+const fill = copyFill;
 
 async function copyTables(s: Awaited<ReturnType<typeof servers>>, tag: string, tables: string[], n: number, parallel: number) {
   const src = await freshDb(s.provider, `copy_src_${tag}`);

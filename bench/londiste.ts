@@ -1,12 +1,13 @@
 /**
  * Side by side with the real Londiste 3, same server, same data, same run:
- * figure 2 (apply a backlog of row events) and figure 3 (lag under a
- * steady load) on the PostgreSQL 15 of this
+ * figure 1 (capture overhead), figure 2 (apply a backlog of row events),
+ * figure 3 (lag under a steady load) and figure 4 (initial copy) on the
+ * PostgreSQL 15 of this
  * machine (127.0.0.1:5432, or BENCH_PG15=<base URL>), for Londiste 3
  * (Debian's pgq3, pgq-node, londiste-sql, pgqd and python3-londiste,
  * installed here with apt-get if missing) and for Lambdiste, plus the
  * physical limit (a COPY pipe of the final rows).
- *   npm run bench:londiste [-- --quick]
+ *   npm run bench:londiste [-- --quick] [-- --figures=1,4]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,9 @@ import { join } from 'node:path';
 import { connect } from '../lib/db/connect.ts';
 import { runConsumer } from '../lib/replica/consumer.ts';
 import { backlogEvents, benchChecksum, benchTable, writeBacklog } from './backlog.ts';
-import { copyPipe, exec, fmt, quick, replicaPair, report, reps, stat } from './common.ts';
+import { captureTables, measureCapture, type CaptureFigures } from './capture-load.ts';
+import { cmd, copyPipe, exec, fmt, quick, replicaPair, report, reps, stat, type Stat } from './common.ts';
+import { copyDdl, copyFill } from './copy-load.ts';
 import { lagTable, measureLag } from './lag-load.ts';
 import { withLocalRuntime } from './local-runtime.ts';
 
@@ -24,6 +27,9 @@ const ddl = benchTable();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rate = Number(process.env.BENCH_TPS ?? 1000);
 const lagSeconds = quick ? 8 : 30;
+const copyRows = quick ? 200_000 : 1_000_000;
+const figuresArg = process.argv.find((a) => a.startsWith('--figures='));
+const wanted = new Set((figuresArg?.slice('--figures='.length) ?? '1,2,3,4').split(',').map(Number));
 
 function ensureLondiste(): void {
   if (spawnSync('which', ['londiste']).status === 0 && spawnSync('which', ['pgqd']).status === 0) return;
@@ -54,8 +60,11 @@ async function freshPair(prefix: string, table: string): Promise<[string, string
 const checksum = (db: string) => benchChecksum(url(db));
 const events = backlogEvents;
 
-/** Londiste 3 set up for a root and a leaf database and `tables` (already identical), not yet running. */
-function londiste(src: string, dst: string, tables: string[]) {
+/**
+ * Londiste 3 set up for a root and (unless `dst` is null) a leaf database,
+ * replicating `tables` (already identical), not yet running.
+ */
+function londiste(src: string, dst: string | null, tables: string[]) {
   const dir = mkdtempSync(join(tmpdir(), 'lambdiste-londiste-'));
   const ini = (name: string) => {
     const f = join(dir, `${name}.ini`);
@@ -63,25 +72,98 @@ function londiste(src: string, dst: string, tables: string[]) {
     return f;
   };
   const srcIni = ini(src);
-  const dstIni = ini(dst);
+  const dstIni = dst === null ? null : ini(dst);
   const pgqdIni = join(dir, 'pgqd.ini');
   writeFileSync(pgqdIni, `[pgqd]\nbase_connstr = host=${base.hostname} port=${base.port || 5432} user=${base.username || 'postgres'}\ninitial_database = ${src}\ndatabase_list = ${src}\nlogfile = ${dir}/pgqd.log\npidfile = ${dir}/pgqd.pid\n`);
   const lond = (...args: string[]) => execFileSync('londiste', args, { stdio: 'pipe' });
   lond(srcIni, 'create-root', src, libpq(src));
-  lond(dstIni, 'create-leaf', dst, libpq(dst), `--provider=${libpq(src)}`);
+  if (dstIni) lond(dstIni, 'create-leaf', dst!, libpq(dst!), `--provider=${libpq(src)}`);
   for (const t of tables) {
     lond(srcIni, 'add-table', t);
-    lond(dstIni, 'add-table', t, '--expect-sync');
+    if (dstIni) lond(dstIni, 'add-table', t, '--expect-sync');
   }
   return {
     // pgqd ticks on its own (every second, or 500 events): batches as Londiste users get them.
     startTicker: () => execFileSync('pgqd', ['-d', pgqdIni]),
-    startWorker: () => lond(dstIni, 'worker', '-d'),
+    startWorker: () => lond(dstIni!, 'worker', '-d'),
+    /** add-table on the root, then on the leaf (which starts its copy). */
+    addTable: (t: string) => {
+      lond(srcIni, 'add-table', t);
+      lond(dstIni!, 'add-table', t);
+    },
     stop: () => {
-      spawnSync('londiste', [dstIni, 'worker', '-s']);
+      if (dstIni) spawnSync('londiste', [dstIni, 'worker', '-s']);
       spawnSync('pgqd', ['-s', pgqdIni]);
     },
   };
+}
+
+/** A fresh, empty database on the server. */
+async function freshDatabase(name: string): Promise<string> {
+  const admin = await connect(base.toString());
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  return name;
+}
+
+/** Figure 1 for both systems, each on its own database of this server. */
+async function captureSideBySide(): Promise<{ londiste: CaptureFigures; lambdiste: CaptureFigures }> {
+  const lond = await freshDatabase('londcap');
+  await captureTables(url(lond), ['plain', 'captured']);
+  londiste(lond, null, ['public.captured']);
+  await exec(url(lond), `select pgq.register_consumer('replika', 'bench')`);
+  const londisteFigures = await measureCapture(url(lond), 'plain', 'captured', ['captured']);
+
+  const lamb = await freshDatabase('lambcap');
+  await captureTables(url(lamb), ['plain', 'captured', 'captured_rows']);
+  const root = { jobName: 'src', db: url(lamb), queueName: 'replika', settings: {} };
+  await cmd(root, 'create-root', ['src']);
+  await cmd(root, 'add-table', ['captured']);
+  await cmd(root, 'add-table', ['captured_rows'], { rowsPerEvent: 1 });
+  await exec(url(lamb), `select pgq.register_consumer('replika', 'bench')`);
+  const lambdisteFigures = await measureCapture(url(lamb), 'plain', 'captured', ['captured', 'captured_rows']);
+  return { londiste: londisteFigures, lambdiste: lambdisteFigures };
+}
+
+/** Figure 4 for both systems: add-table on the leaf until the table is `ok`; and the COPY pipe. */
+async function copySideBySide(rep: number): Promise<{ londiste: number; lambdiste: number; pipe: number }> {
+  const [ls, ld] = await freshPair(`londcopy${rep}`, copyDdl('big'));
+  await exec(url(ls), copyFill('big', copyRows));
+  await exec(url(ls), 'vacuum analyze big');
+  const l = londiste(ls, ld, []);
+  l.startTicker();
+  let londisteSeconds: number;
+  try {
+    l.startWorker();
+    const t0 = performance.now();
+    l.addTable('public.big');
+    for (;;) {
+      const [r] = await exec(url(ld), `select merge_state from londiste.table_info where table_name = 'public.big'`);
+      if (r!.rows[0]?.merge_state === 'ok') break;
+      if (performance.now() - t0 > 600_000) throw new Error('Londiste did not copy in 10 minutes');
+      await sleep(100);
+    }
+    londisteSeconds = (performance.now() - t0) / 1000;
+  } finally {
+    l.stop();
+  }
+
+  const [ms, md] = await freshPair(`lambcopy${rep}`, copyDdl('big'));
+  await exec(url(ms), copyFill('big', copyRows));
+  await exec(url(ms), 'vacuum analyze big');
+  const { leaf } = await replicaPair(url(ms), url(md), ['big'], { copy: true });
+  const t0 = performance.now();
+  await cmd(leaf, 'add-table', ['big']);
+  for (;;) {
+    const r = await runConsumer({ queue: 'replika', consumer: 'dst', providerUrl: url(ms), subscriberUrl: url(md), deadline: Date.now() + 600_000, chunkRows: 100_000 });
+    if (r.pendingTables === 0) break;
+    await exec(url(ms), `select pgq.force_tick('replika'); select pgq.ticker('replika')`);
+  }
+  const lambdisteSeconds = (performance.now() - t0) / 1000;
+  await exec(url(md), copyDdl('big_pipe'));
+  const pipe = await copyPipe(url(ms), url(md), 'big', 'big_pipe');
+  return { londiste: londisteSeconds, lambdiste: lambdisteSeconds, pipe };
 }
 
 async function londisteOnce(rep: number): Promise<number> {
@@ -150,28 +232,75 @@ try {
   process.exit(0);
 }
 ensureLondiste();
-const rows: { londiste: number; lambdiste: number; perRow: number; pipe: number }[] = [];
-const lags: { londiste: Awaited<ReturnType<typeof measureLag>>; lambdiste: Awaited<ReturnType<typeof measureLag>> }[] = [];
-for (let i = 0; i < reps; i++) {
-  const l = await londisteOnce(i);
-  const m = await lambdisteOnce(i);
-  const perRow = (await lambdisteOnce(i, 1)).seconds;
-  rows.push({ londiste: l, lambdiste: m.seconds, perRow, pipe: m.pipe });
-  lags.push({ londiste: await londisteLag(i), lambdiste: await lambdisteLag(i) });
+const lines: [string, string][] = [
+  ['server', `PostgreSQL 15 at ${base.hostname}:${base.port || 5432} (each system on its own databases)`],
+];
+const figures: Record<string, unknown> = {};
+
+if (wanted.has(1)) {
+  const c = await captureSideBySide();
+  for (const key of Object.keys(c.lambdiste.singleRow)) {
+    const [kind, clients] = key.split('_');
+    lines.push([`1. single-row ${kind}, ${clients} client(s), TPS with / without capture: Londiste 3`, fmt(c.londiste.singleRow[key]!.ratio, 2)]);
+    lines.push([`   Lambdiste`, `${fmt(c.lambdiste.singleRow[key]!.ratio, 2)}  target >= 0.90`]);
+  }
+  for (const label of Object.keys(c.lambdiste.bulk)) {
+    lines.push([`1. ${label}, time with / without capture: Londiste 3`, fmt(c.londiste.bulk[label]!.captured!, 2)]);
+    lines.push([`   Lambdiste`, `${fmt(c.lambdiste.bulk[label]!.captured!, 2)}  target <= 2`]);
+    lines.push([`   Lambdiste, one event per row (--rows-per-event=1)`, fmt(c.lambdiste.bulk[label]!.captured_rows!, 2)]);
+  }
+  figures.capture = c;
 }
-const evs = (k: 'londiste' | 'lambdiste' | 'perRow') => stat(rows.map((r) => events / r[k]));
-const lag = (k: 'londiste' | 'lambdiste', p: 'p50' | 'p95') => fmt(stat(lags.map((r) => r[k][p])));
-report('londiste', [
-  ['server', `PostgreSQL 15 at ${base.hostname}:${base.port || 5432} (provider and subscriber databases on it)`],
-  ['backlog events', String(events)],
-  ['Londiste 3 apply, events/s', fmt(evs('londiste'))],
-  ['Lambdiste apply, events/s', fmt(evs('lambdiste'))],
-  ['Lambdiste / Londiste 3', `${fmt(stat(rows.map((r) => r.londiste / r.lambdiste)), 2)}  target >= 3`],
-  ['Lambdiste with one event per row (--rows-per-event=1), events/s', fmt(evs('perRow'))],
-  ['  / Londiste 3', fmt(stat(rows.map((r) => r.londiste / r.perRow)), 2)],
-  ['physical limit (COPY pipe of the final rows), s', fmt(stat(rows.map((r) => r.pipe)), 2)],
-  ['Lambdiste vs physical limit (pipe time / apply time)', `${fmt(stat(rows.map((r) => r.pipe / r.lambdiste)), 2)}  target >= 0.30`],
-  [`lag at ${rate} tx/s, Londiste 3 (pgqd + worker, defaults), p50 / p95 ms`, `${lag('londiste', 'p50')} / ${lag('londiste', 'p95')}`],
-  [`lag at ${rate} tx/s, Lambdiste (local runtime, defaults), p50 / p95 ms`, `${lag('lambdiste', 'p50')} / ${lag('lambdiste', 'p95')}  target <= 300 / 800`],
-], { events, rows, lags });
+
+if (wanted.has(2) || wanted.has(3)) {
+  const rows: { londiste: number; lambdiste: number; perRow: number; pipe: number }[] = [];
+  const lags: { londiste: Awaited<ReturnType<typeof measureLag>>; lambdiste: Awaited<ReturnType<typeof measureLag>> }[] = [];
+  for (let i = 0; i < reps; i++) {
+    if (wanted.has(2)) {
+      const l = await londisteOnce(i);
+      const m = await lambdisteOnce(i);
+      const perRow = (await lambdisteOnce(i, 1)).seconds;
+      rows.push({ londiste: l, lambdiste: m.seconds, perRow, pipe: m.pipe });
+    }
+    if (wanted.has(3)) lags.push({ londiste: await londisteLag(i), lambdiste: await lambdisteLag(i) });
+  }
+  if (wanted.has(2)) {
+    const evs = (k: 'londiste' | 'lambdiste' | 'perRow') => stat(rows.map((r) => events / r[k]));
+    lines.push(
+      ['2. backlog row events', String(events)],
+      ['2. apply, events/s: Londiste 3', fmt(evs('londiste'))],
+      ['   Lambdiste', fmt(evs('lambdiste'))],
+      ['   Lambdiste / Londiste 3', `${fmt(stat(rows.map((r) => r.londiste / r.lambdiste)), 2)}  target >= 3`],
+      ['   Lambdiste with one event per row (--rows-per-event=1)', fmt(evs('perRow'))],
+      ['   / Londiste 3', fmt(stat(rows.map((r) => r.londiste / r.perRow)), 2)],
+      ['   physical limit (COPY pipe of the final rows), s', fmt(stat(rows.map((r) => r.pipe)), 2)],
+      ['   Lambdiste vs physical limit (pipe time / apply time)', `${fmt(stat(rows.map((r) => r.pipe / r.lambdiste)), 2)}  target >= 0.30`],
+    );
+    figures.apply = { events, rows };
+  }
+  if (wanted.has(3)) {
+    const lag = (k: 'londiste' | 'lambdiste', p: 'p50' | 'p95') => fmt(stat(lags.map((r) => r[k][p])));
+    lines.push(
+      [`3. lag at ${rate} tx/s, p50 / p95 ms: Londiste 3 (pgqd + worker, defaults)`, `${lag('londiste', 'p50')} / ${lag('londiste', 'p95')}`],
+      ['   Lambdiste (local runtime, defaults)', `${lag('lambdiste', 'p50')} / ${lag('lambdiste', 'p95')}  target <= 300 / 800`],
+    );
+    figures.lag = lags;
+  }
+}
+
+if (wanted.has(4)) {
+  const copies: { londiste: number; lambdiste: number; pipe: number }[] = [];
+  for (let i = 0; i < reps; i++) copies.push(await copySideBySide(i));
+  const secs = (k: 'londiste' | 'lambdiste' | 'pipe'): Stat => stat(copies.map((c) => c[k]));
+  lines.push(
+    [`4. initial copy of ${copyRows} rows, add-table → ok, s: Londiste 3`, fmt(secs('londiste'), 2)],
+    ['   Lambdiste', fmt(secs('lambdiste'), 2)],
+    ['   physical limit (COPY pipe), s', fmt(secs('pipe'), 2)],
+    ['   pipe time / copy time: Londiste 3', fmt(stat(copies.map((c) => c.pipe / c.londiste)), 2)],
+    ['   Lambdiste', `${fmt(stat(copies.map((c) => c.pipe / c.lambdiste)), 2)}  target >= 0.80`],
+  );
+  figures.copy = { rows: copyRows, copies };
+}
+
+report('londiste', lines, figures);
 process.exit(0);

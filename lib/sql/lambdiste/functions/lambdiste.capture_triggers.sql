@@ -48,81 +48,86 @@ begin
                 _table text := pg_catalog.quote_ident(TG_TABLE_SCHEMA) || '.' || pg_catalog.quote_ident(TG_TABLE_NAME);
                 _q     record;
             begin
-                -- The sequence as a regclass once, not a name to look up per row.
-                select queue_id, queue_cur_table, queue_event_seq::regclass as seq, queue_disable_insert
-                  into _q from pgq.queue where queue_name = %2$L;
+                -- One query: the queue (its sequence as a regclass once, not a
+                -- name to look up per row), and whether the statement changed
+                -- more than one row: single-row statements take the plain
+                -- path, cheaper than the chunking.
+                if TG_OP = 'DELETE' then
+                    select queue_id, queue_cur_table, queue_event_seq::regclass as seq, queue_disable_insert,
+                           %5$s (select from lambdiste_old offset 1) as many
+                      into _q from pgq.queue where queue_name = %2$L;
+                else
+                    select queue_id, queue_cur_table, queue_event_seq::regclass as seq, queue_disable_insert,
+                           %5$s (select from lambdiste_new offset 1) as many
+                      into _q from pgq.queue where queue_name = %2$L;
+                end if;
                 if not found then
                     raise exception 'Queue not found: %%', %2$L using errcode = 'P0002';
                 end if;
                 if _q.queue_disable_insert then
                     raise exception 'Insert into queue %% is disabled', %2$L using errcode = '55000';
                 end if;
-                -- Single-row statements take the plain path: the chunking costs
-                -- more than the check.
-                if %4$s = 1 then
-                    found := false;
-                elsif TG_OP = 'DELETE' then
-                    perform from lambdiste_old offset 1 limit 1;
-                else
-                    perform from lambdiste_new offset 1 limit 1;
-                end if;
-                if TG_OP = 'INSERT' and found then
+                if TG_OP = 'INSERT' and _q.many then
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
-                               'I', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
-                          from (select pg_catalog.row_to_json(lambdiste_new)::text as _r,
-                                       (pg_catalog.row_number() over () - 1) / %4$s as _chunk
-                                  from lambdiste_new) _rows
-                         group by _chunk order by _chunk;
+                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
+                           'I', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
+                      from (select pg_catalog.row_to_json(lambdiste_new)::text as _r,
+                                   (pg_catalog.row_number() over () - 1) / %4$s as _chunk
+                              from lambdiste_new) _rows
+                     group by _chunk order by _chunk;
                 elsif TG_OP = 'INSERT' then
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
-                               'I', pg_catalog.row_to_json(lambdiste_new)::text, _table
-                          from lambdiste_new;
-                elsif TG_OP = 'DELETE' and found then
+                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
+                           'I', pg_catalog.row_to_json(lambdiste_new)::text, _table
+                      from lambdiste_new;
+                elsif TG_OP = 'DELETE' and _q.many then
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
-                               'D', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
-                          from (select pg_catalog.row_to_json(lambdiste_old)::text as _r,
-                                       (pg_catalog.row_number() over () - 1) / %4$s as _chunk
-                                  from lambdiste_old) _rows
-                         group by _chunk order by _chunk;
+                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
+                           'D', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
+                      from (select pg_catalog.row_to_json(lambdiste_old)::text as _r,
+                                   (pg_catalog.row_number() over () - 1) / %4$s as _chunk
+                              from lambdiste_old) _rows
+                     group by _chunk order by _chunk;
                 elsif TG_OP = 'DELETE' then
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
-                               'D', pg_catalog.row_to_json(lambdiste_old)::text, _table
-                          from lambdiste_old;
-                elsif found then
+                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
+                           'D', pg_catalog.row_to_json(lambdiste_old)::text, _table
+                      from lambdiste_old;
+                elsif _q.many then
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
-                               'D', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
-                          from (select pg_catalog.row_to_json(lambdiste_old)::text as _r,
-                                       (pg_catalog.row_number() over () - 1) / %4$s as _chunk
-                                  from lambdiste_old
-                                 where not exists (select 1 from lambdiste_new where %3$s)) _rows
-                         group by _chunk order by _chunk;
+                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
+                           'D', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
+                      from (select pg_catalog.row_to_json(lambdiste_old)::text as _r,
+                                   (pg_catalog.row_number() over () - 1) / %4$s as _chunk
+                              from lambdiste_old
+                             where not exists (select 1 from lambdiste_new where %3$s)) _rows
+                     group by _chunk order by _chunk;
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
-                               'U', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
-                          from (select pg_catalog.row_to_json(lambdiste_new)::text as _r,
-                                       (pg_catalog.row_number() over () - 1) / %4$s as _chunk
-                                  from lambdiste_new) _rows
-                         group by _chunk order by _chunk;
+                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
+                           'U', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
+                      from (select pg_catalog.row_to_json(lambdiste_new)::text as _r,
+                                   (pg_catalog.row_number() over () - 1) / %4$s as _chunk
+                              from lambdiste_new) _rows
+                     group by _chunk order by _chunk;
                 else
+                    -- The vanished key first, then the new row: one statement,
+                    -- whose branches run (and take their ids) in that order.
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
-                               'D', pg_catalog.row_to_json(lambdiste_old)::text, _table
-                          from lambdiste_old
-                         where not exists (select 1 from lambdiste_new where %3$s);
-                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                        select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
-                               'U', pg_catalog.row_to_json(lambdiste_new)::text, _table
-                          from lambdiste_new;
+                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
+                           'D', pg_catalog.row_to_json(lambdiste_old)::text, _table
+                      from lambdiste_old
+                     where not exists (select 1 from lambdiste_new where %3$s)
+                    union all
+                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
+                           'U', pg_catalog.row_to_json(lambdiste_new)::text, _table
+                      from lambdiste_new;
                 end if;
                 return null;
             end
             $body$
-        $def$, _fn, i_queue, _match, i_rows_per_event);
+        $def$, _fn, i_queue, _match, i_rows_per_event,
+            -- With one row per event, no statement takes the chunked path.
+            case when i_rows_per_event = 1 then 'false and exists' else 'exists' end);
     end if;
     execute format('create trigger %I after insert on %s referencing new table as lambdiste_new'
                    ' for each statement execute function %s(%L, %s)',
