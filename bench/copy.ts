@@ -4,9 +4,8 @@
  * limit (one COPY pipe into a table with the same primary key); and four
  * such tables with max_parallel_copy 4 against 1.   npm run bench:copy [-- --quick]
  */
-import { runConsumer } from '../lib/replica/consumer.ts';
-import { copyDdl, copyFill } from './copy-load.ts';
-import { cmd, copyPipe, exec, fmt, freshDb, quick, replicaPair, report, reps, servers, stat } from './common.ts';
+import { copyDdl, copyFill, lambdisteCopy } from './copy-load.ts';
+import { copyPipe, exec, fmt, freshDb, quick, replicaPair, report, reps, servers, stat } from './common.ts';
 
 const rows = quick ? 200_000 : 1_000_000;
 const smallRows = quick ? 50_000 : 250_000;
@@ -22,14 +21,7 @@ async function copyTables(s: Awaited<ReturnType<typeof servers>>, tag: string, t
     await exec(dst, ddl(t));
   }
   const { leaf } = await replicaPair(src, dst, tables, { copy: true });
-  const t0 = performance.now();
-  await cmd(leaf, 'add-table', tables, { maxParallelCopy: parallel });
-  for (;;) {
-    const r = await runConsumer({ queue: 'replika', consumer: 'dst', providerUrl: src, subscriberUrl: dst, deadline: Date.now() + 600_000, chunkRows: 100_000 });
-    if (r.pendingTables === 0) break;
-    await exec(src, `select pgq.force_tick('replika'); select pgq.ticker('replika')`);
-  }
-  const seconds = (performance.now() - t0) / 1000;
+  const { seconds } = await lambdisteCopy(leaf, src, dst, tables, parallel);
   return { src, dst, seconds };
 }
 

@@ -1,13 +1,17 @@
 /**
- * Side by side with the real Londiste 3, same server, same data, same run:
- * figure 1 (capture overhead), figure 2 (apply a backlog of row events),
- * figure 3 (lag under a steady load) and figure 4 (initial copy) on the
- * PostgreSQL 15 of this
- * machine (127.0.0.1:5432, or BENCH_PG15=<base URL>), for Londiste 3
+ * Side by side with the real Londiste 3, same server, same data, same run,
+ * on the PostgreSQL 15 of this machine (127.0.0.1:5432, or
+ * BENCH_PG15=<base URL>), each system on its own databases: Londiste 3
  * (Debian's pgq3, pgq-node, londiste-sql, pgqd and python3-londiste,
- * installed here with apt-get if missing) and for Lambdiste, plus the
- * physical limit (a COPY pipe of the final rows).
- *   npm run bench:londiste [-- --quick] [-- --figures=1,4]
+ * installed here with apt-get if missing, driven by its CLI) and Lambdiste.
+ *   1. capture overhead: pgbench single-row INSERT/UPDATE (1 and 2 clients)
+ *      and bulk statements on a replicated table against a plain one
+ *      (bench/capture-load.ts), Londiste's C trigger vs Lambdiste's;
+ *   2. apply a backlog of row events (bench/backlog.ts);
+ *   3. lag under a steady load (bench/lag-load.ts), both with defaults;
+ *   4. initial copy: leaf add-table → `ok` (bench/copy-load.ts);
+ * with the physical limit (a COPY pipe of the final rows) for 2 and 4.
+ *   npm run bench:londiste [-- --quick] [-- --figures=1,4]   (or BENCH_FIGURES=1,4)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -18,7 +22,7 @@ import { runConsumer } from '../lib/replica/consumer.ts';
 import { backlogEvents, benchChecksum, benchTable, writeBacklog } from './backlog.ts';
 import { captureTables, measureCapture, type CaptureFigures } from './capture-load.ts';
 import { cmd, copyPipe, exec, fmt, quick, replicaPair, report, reps, stat, type Stat } from './common.ts';
-import { copyDdl, copyFill } from './copy-load.ts';
+import { copyDdl, copyFill, lambdisteCopy, watchCopyStates, type CopyTimes } from './copy-load.ts';
 import { lagTable, measureLag } from './lag-load.ts';
 import { withLocalRuntime } from './local-runtime.ts';
 
@@ -28,13 +32,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rate = Number(process.env.BENCH_TPS ?? 1000);
 const lagSeconds = quick ? 8 : 30;
 const copyRows = quick ? 200_000 : 1_000_000;
-const figuresArg = process.argv.find((a) => a.startsWith('--figures='));
-const wanted = new Set((figuresArg?.slice('--figures='.length) ?? '1,2,3,4').split(',').map(Number));
+// --figures=1,4 (or BENCH_FIGURES=1,4): only these figures.
+const figuresArg = process.argv.find((a) => a.startsWith('--figures='))?.slice('--figures='.length) ?? process.env.BENCH_FIGURES;
+const wanted = new Set((figuresArg || '1,2,3,4').split(',').map((f) => Number(f.trim())));
+if ([...wanted].some((f) => ![1, 2, 3, 4].includes(f))) throw new Error(`--figures: a comma-separated list of 1, 2, 3, 4, not ${figuresArg}`);
 
 function ensureLondiste(): void {
   if (spawnSync('which', ['londiste']).status === 0 && spawnSync('which', ['pgqd']).status === 0) return;
   const pkgs = ['postgresql-15-pgq3', 'postgresql-15-pgq-node', 'postgresql-15-londiste-sql', 'pgqd', 'python3-londiste'];
-  execFileSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const apt = (...args: string[]) => spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
+  if (!apt('install', '-y', '-qq', ...pkgs) && !(apt('update', '-qq') && apt('install', '-y', '-qq', ...pkgs))) {
+    throw new Error(`could not install Londiste 3 (${pkgs.join(' ')})`);
+  }
 }
 
 const url = (db: string) => {
@@ -86,11 +95,9 @@ function londiste(src: string, dst: string | null, tables: string[]) {
     // pgqd ticks on its own (every second, or 500 events): batches as Londiste users get them.
     startTicker: () => execFileSync('pgqd', ['-d', pgqdIni]),
     startWorker: () => lond(dstIni!, 'worker', '-d'),
-    /** add-table on the root, then on the leaf (which starts its copy). */
-    addTable: (t: string) => {
-      lond(srcIni, 'add-table', t);
-      lond(dstIni!, 'add-table', t);
-    },
+    rootAddTable: (t: string) => lond(srcIni, 'add-table', t),
+    /** add-table on the leaf (without --expect-sync): the running worker copies the table. */
+    leafAddTable: (t: string) => lond(dstIni!, 'add-table', t),
     stop: () => {
       if (dstIni) spawnSync('londiste', [dstIni, 'worker', '-s']);
       spawnSync('pgqd', ['-s', pgqdIni]);
@@ -126,25 +133,37 @@ async function captureSideBySide(): Promise<{ londiste: CaptureFigures; lambdist
   return { londiste: londisteFigures, lambdiste: lambdisteFigures };
 }
 
-/** Figure 4 for both systems: add-table on the leaf until the table is `ok`; and the COPY pipe. */
-async function copySideBySide(rep: number): Promise<{ londiste: number; lambdiste: number; pipe: number }> {
+interface CopySide {
+  londiste: CopyTimes;
+  lambdiste: CopyTimes;
+  /** The physical limit: one COPY pipe of the table, seconds. */
+  pipe: number;
+}
+
+/**
+ * Figure 4 for both systems: add-table on the leaf until the table is `ok`
+ * (the root's add-table done before), and the COPY pipe.
+ */
+async function copySideBySide(rep: number): Promise<CopySide> {
   const [ls, ld] = await freshPair(`londcopy${rep}`, copyDdl('big'));
   await exec(url(ls), copyFill('big', copyRows));
   await exec(url(ls), 'vacuum analyze big');
   const l = londiste(ls, ld, []);
+  l.rootAddTable('public.big');
   l.startTicker();
-  let londisteSeconds: number;
+  let londisteTimes: CopyTimes;
   try {
     l.startWorker();
+    await sleep(1000);
     const t0 = performance.now();
-    l.addTable('public.big');
-    for (;;) {
-      const [r] = await exec(url(ld), `select merge_state from londiste.table_info where table_name = 'public.big'`);
-      if (r!.rows[0]?.merge_state === 'ok') break;
-      if (performance.now() - t0 > 600_000) throw new Error('Londiste did not copy in 10 minutes');
-      await sleep(100);
-    }
-    londisteSeconds = (performance.now() - t0) / 1000;
+    // The leaf's state in londiste.table_info: NULL, in-copy, catching-up, wanna-sync:<tick>, do-sync:<tick>, ok.
+    const watch = watchCopyStates(url(ld), `select merge_state as s from londiste.table_info where queue_name = 'replika' and table_name = 'public.big'`, t0);
+    l.leafAddTable('public.big');
+    const timeout = setTimeout(() => void watch.stop(), 600_000);
+    const { copied, ok, states } = await watch.done();
+    clearTimeout(timeout);
+    if (ok === null) throw new Error('Londiste did not copy in 10 minutes');
+    londisteTimes = { seconds: ok, copyPhase: copied, states };
   } finally {
     l.stop();
   }
@@ -153,17 +172,10 @@ async function copySideBySide(rep: number): Promise<{ londiste: number; lambdist
   await exec(url(ms), copyFill('big', copyRows));
   await exec(url(ms), 'vacuum analyze big');
   const { leaf } = await replicaPair(url(ms), url(md), ['big'], { copy: true });
-  const t0 = performance.now();
-  await cmd(leaf, 'add-table', ['big']);
-  for (;;) {
-    const r = await runConsumer({ queue: 'replika', consumer: 'dst', providerUrl: url(ms), subscriberUrl: url(md), deadline: Date.now() + 600_000, chunkRows: 100_000 });
-    if (r.pendingTables === 0) break;
-    await exec(url(ms), `select pgq.force_tick('replika'); select pgq.ticker('replika')`);
-  }
-  const lambdisteSeconds = (performance.now() - t0) / 1000;
+  const lambdisteTimes = await lambdisteCopy(leaf, url(ms), url(md), ['big']);
   await exec(url(md), copyDdl('big_pipe'));
   const pipe = await copyPipe(url(ms), url(md), 'big', 'big_pipe');
-  return { londiste: londisteSeconds, lambdiste: lambdisteSeconds, pipe };
+  return { londiste: londisteTimes, lambdiste: lambdisteTimes, pipe };
 }
 
 async function londisteOnce(rep: number): Promise<number> {
@@ -236,13 +248,16 @@ const lines: [string, string][] = [
   ['server', `PostgreSQL 15 at ${base.hostname}:${base.port || 5432} (each system on its own databases)`],
 ];
 const figures: Record<string, unknown> = {};
+const started = performance.now();
+const progress = (what: string) => console.error(`londiste: ${what} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
 
 if (wanted.has(1)) {
   const c = await captureSideBySide();
   for (const key of Object.keys(c.lambdiste.singleRow)) {
     const [kind, clients] = key.split('_');
-    lines.push([`1. single-row ${kind}, ${clients} client(s), TPS with / without capture: Londiste 3`, fmt(c.londiste.singleRow[key]!.ratio, 2)]);
-    lines.push([`   Lambdiste`, `${fmt(c.lambdiste.singleRow[key]!.ratio, 2)}  target >= 0.90`]);
+    const tps = (f: CaptureFigures) => `(TPS ${f.singleRow[key]!.without.median.toFixed(0)} → ${f.singleRow[key]!.with.median.toFixed(0)})`;
+    lines.push([`1. single-row ${kind}, ${clients} client(s), TPS with / without capture: Londiste 3`, `${fmt(c.londiste.singleRow[key]!.ratio, 2)}  ${tps(c.londiste)}`]);
+    lines.push([`   Lambdiste`, `${fmt(c.lambdiste.singleRow[key]!.ratio, 2)}  ${tps(c.lambdiste)}  target >= 0.90`]);
   }
   for (const label of Object.keys(c.lambdiste.bulk)) {
     lines.push([`1. ${label}, time with / without capture: Londiste 3`, fmt(c.londiste.bulk[label]!.captured!, 2)]);
@@ -250,6 +265,7 @@ if (wanted.has(1)) {
     lines.push([`   Lambdiste, one event per row (--rows-per-event=1)`, fmt(c.lambdiste.bulk[label]!.captured_rows!, 2)]);
   }
   figures.capture = c;
+  progress('figure 1 done');
 }
 
 if (wanted.has(2) || wanted.has(3)) {
@@ -263,6 +279,7 @@ if (wanted.has(2) || wanted.has(3)) {
       rows.push({ londiste: l, lambdiste: m.seconds, perRow, pipe: m.pipe });
     }
     if (wanted.has(3)) lags.push({ londiste: await londisteLag(i), lambdiste: await lambdisteLag(i) });
+    progress(`figures ${[2, 3].filter((f) => wanted.has(f)).join(', ')}: repetition ${i + 1} of ${reps} done`);
   }
   if (wanted.has(2)) {
     const evs = (k: 'londiste' | 'lambdiste' | 'perRow') => stat(rows.map((r) => events / r[k]));
@@ -289,17 +306,39 @@ if (wanted.has(2) || wanted.has(3)) {
 }
 
 if (wanted.has(4)) {
-  const copies: { londiste: number; lambdiste: number; pipe: number }[] = [];
-  for (let i = 0; i < reps; i++) copies.push(await copySideBySide(i));
-  const secs = (k: 'londiste' | 'lambdiste' | 'pipe'): Stat => stat(copies.map((c) => c[k]));
+  const copies: CopySide[] = [];
+  for (let i = 0; i < reps; i++) {
+    copies.push(await copySideBySide(i));
+    progress(`figure 4: repetition ${i + 1} of ${reps} done`);
+  }
+  const secs = (f: (c: CopySide) => number | null, digits = 2) => {
+    const xs = copies.map(f).filter((x): x is number => x !== null);
+    return xs.length ? fmt(stat(xs), digits) : '—';
+  };
   lines.push(
-    [`4. initial copy of ${copyRows} rows, add-table → ok, s: Londiste 3`, fmt(secs('londiste'), 2)],
-    ['   Lambdiste', fmt(secs('lambdiste'), 2)],
-    ['   physical limit (COPY pipe), s', fmt(secs('pipe'), 2)],
-    ['   pipe time / copy time: Londiste 3', fmt(stat(copies.map((c) => c.pipe / c.londiste)), 2)],
-    ['   Lambdiste', `${fmt(stat(copies.map((c) => c.pipe / c.lambdiste)), 2)}  target >= 0.80`],
+    [`4. initial copy of ${copyRows} rows, leaf add-table → ok, s: Londiste 3 (worker + pgqd, defaults)`, secs((c) => c.londiste.seconds)],
+    ['   rows/s', secs((c) => copyRows / c.londiste.seconds, 0)],
+    ['   add-table → in-copy / → catching-up (rows copied), s', `${secs((c) => c.londiste.states['in-copy'] ?? null)} / ${secs((c) => c.londiste.copyPhase)}`],
+    ['   Lambdiste', secs((c) => c.lambdiste.seconds)],
+    ['   rows/s', secs((c) => copyRows / c.lambdiste.seconds, 0)],
+    ['   add-table → in-copy / → catching-up (rows copied), s', `${secs((c) => c.lambdiste.states['in-copy'] ?? null)} / ${secs((c) => c.lambdiste.copyPhase)}`],
+    ['   Lambdiste / Londiste 3 (speed-up)', secs((c) => c.londiste.seconds / c.lambdiste.seconds)],
+    ['   physical limit (COPY pipe, primary key kept), s', secs((c) => c.pipe)],
+    ['   rows/s', secs((c) => copyRows / c.pipe, 0)],
+    ['   pipe time / copy time: Londiste 3', secs((c) => c.pipe / c.londiste.seconds)],
+    ['   Lambdiste', `${secs((c) => c.pipe / c.lambdiste.seconds)}  target >= 0.80`],
   );
-  figures.copy = { rows: copyRows, copies };
+  figures.copy = {
+    rows: copyRows,
+    copies,
+    seconds: { londiste: stat(copies.map((c) => c.londiste.seconds)), lambdiste: stat(copies.map((c) => c.lambdiste.seconds)), pipe: stat(copies.map((c) => c.pipe)) },
+    rowsPerSecond: {
+      londiste: stat(copies.map((c) => copyRows / c.londiste.seconds)),
+      lambdiste: stat(copies.map((c) => copyRows / c.lambdiste.seconds)),
+      pipe: stat(copies.map((c) => copyRows / c.pipe)),
+    },
+    pipeOverCopy: { londiste: stat(copies.map((c) => c.pipe / c.londiste.seconds)), lambdiste: stat(copies.map((c) => c.pipe / c.lambdiste.seconds)) },
+  };
 }
 
 report('londiste', lines, figures);
