@@ -77,7 +77,7 @@ export async function lambdisteCopy(leaf: NodeConfig, src: string, dst: string, 
   try {
     await cmd(leaf, 'add-table', tables, maxParallelCopy === undefined ? {} : { maxParallelCopy });
     for (;;) {
-      const r = await runConsumer({ queue: leaf.queueName, consumer: leaf.jobName, providerUrl: src, subscriberUrl: dst, deadline: Date.now() + 600_000, chunkRows: 100_000 });
+      const r = await runConsumer({ queue: leaf.queueName, consumer: leaf.jobName, providerUrl: src, subscriberUrl: dst, deadline: Date.now() + 600_000 });
       if (r.pendingTables === 0) break;
       await exec(src, `select pgq.force_tick('${leaf.queueName}'); select pgq.ticker('${leaf.queueName}')`);
     }

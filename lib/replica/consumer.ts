@@ -23,8 +23,13 @@ export interface ConsumerOptions {
    * multi-row statements carry up to 200 rows each.)
    */
   batchEvents?: number;
-  /** Rows per copy chunk. */
+  /** Rows of a table's first copy chunk (default 100,000). */
   chunkRows?: number;
+  /**
+   * Copy chunks grow toward this many seconds each, within half the time
+   * left (default 10); 0 keeps every chunk at chunkRows.
+   */
+  chunkSeconds?: number;
   /** Tables copied at once, for tables without their own max_parallel_copy. */
   maxParallelCopy?: number;
   /** Stop after this many batches (default: until idle or out of time). */
@@ -76,6 +81,8 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
         provider, subscriber, queue: opts.queue, consumer: opts.consumer,
         pageSize: opts.pageSize ?? 5000,
         chunkRows: opts.chunkRows ?? 100_000,
+        chunkSeconds: opts.chunkSeconds ?? 10,
+        msLeft: () => opts.deadline - safety - clock(),
         maxParallelCopy: opts.maxParallelCopy ?? 1,
         timeLeft,
         failpoint: opts.failpoint,

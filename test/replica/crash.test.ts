@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Failpoint } from '../../lib/replica/batch.ts';
+import { nextChunkRows } from '../../lib/replica/copy-work.ts';
 import { InjectedCrash } from '../../lib/replica/errors.ts';
 import { checksum, consume, makeCluster, run, sql, syncLeaf, tick } from '../helpers/nodes.ts';
 
@@ -94,13 +95,28 @@ describe('crash injection', () => {
     const { root, leaves: [leaf] } = await setup('crash_copy');
     let chunks = 0;
     await expect(
-      consume(root, leaf, { chunkRows: 500, failpoint: (p) => { if (p === 'mid-copy' && ++chunks === 3) throw new InjectedCrash(p); } }),
+      consume(root, leaf, { chunkRows: 500, chunkSeconds: 0, failpoint: (p) => { if (p === 'mid-copy' && ++chunks === 3) throw new InjectedCrash(p); } }),
     ).rejects.toThrow(InjectedCrash);
     const mid = await sql(leaf.db, 'select count(*)::int as n from acct');
     expect(mid[0]!.n).toBe(1500);
     await sql(root.db, workload);
     await syncLeaf(root, leaf);
     expect(await checksum(leaf.db, 'acct')).toBe(await checksum(root.db, 'acct'));
+  });
+
+  it('grows copy chunks from the rate measured, within the time left', async () => {
+    const { root, leaves: [leaf] } = await setup('crash_grow');
+    const chunks: number[] = [];
+    await consume(root, leaf, { chunkRows: 100, onCopyProgress: (_t, n) => void chunks.push(n) });
+    // 4-fold growth while far from the 10 s target: 100, 400, 1,600, and the 900 rows left.
+    expect(chunks).toEqual([100, 400, 1600, 900]);
+    expect(await checksum(leaf.db, 'acct')).toBe(await checksum(root.db, 'acct'));
+    // 100,000 rows in 0.4 s: 4-fold with a minute left, but only what 1 s allows with 2 s left.
+    const last = { rows: 100_000, ms: 400 };
+    expect(nextChunkRows({ chunkRows: 100_000, chunkSeconds: 10, msLeft: () => 60_000 }, last)).toBe(400_000);
+    expect(nextChunkRows({ chunkRows: 100_000, chunkSeconds: 10, msLeft: () => 2_000 }, last)).toBe(250_000);
+    expect(nextChunkRows({ chunkRows: 100_000, chunkSeconds: 10, msLeft: () => 0 }, last)).toBe(1000);
+    expect(nextChunkRows({ chunkRows: 100_000, chunkSeconds: 0, msLeft: () => 60_000 }, last)).toBe(100_000);
   });
 
   it('lets only one of two concurrent consumers of a subscriber work', async () => {
