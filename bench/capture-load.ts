@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { connect } from '../lib/db/connect.ts';
 import { exec, quick, reps, stat, type Stat } from './common.ts';
 
-const seconds = quick ? 3 : 15;
+const seconds = quick ? 2 : 15;
 export const captureRows = 200_000;
 
 const ddl = (t: string) => `create table public.${t} (userid int primary key, name text, email text, crt_time timestamptz, mod_time timestamptz)`;

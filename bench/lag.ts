@@ -11,7 +11,7 @@ import { lagTable, measureLag } from './lag-load.ts';
 import { withLocalRuntime } from './local-runtime.ts';
 
 const rate = Number(process.env.BENCH_TPS ?? 1000);
-const seconds = quick ? 10 : 30;
+const seconds = quick ? 6 : 30;
 
 async function once(rep: number, s: Awaited<ReturnType<typeof servers>>) {
   const src = await freshDb(s.provider, `lag_src_${rep}`);

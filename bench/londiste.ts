@@ -30,7 +30,7 @@ const base = new URL(process.env.BENCH_PG15 ?? 'postgres://postgres@127.0.0.1:54
 const ddl = benchTable();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rate = Number(process.env.BENCH_TPS ?? 1000);
-const lagSeconds = quick ? 8 : 30;
+const lagSeconds = quick ? 5 : 30;
 const copyRows = quick ? 200_000 : 1_000_000;
 // --figures=1,4 (or BENCH_FIGURES=1,4): only these figures.
 const figuresArg = process.argv.find((a) => a.startsWith('--figures='))?.slice('--figures='.length) ?? process.env.BENCH_FIGURES;

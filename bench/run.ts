@@ -1,7 +1,8 @@
 /**
  * npm run bench [-- --quick]: every figure, one after the other, each in
  * its own process; figures land in bench/results/*.json and a summary in
- * bench/results/summary.md (copied into BENCHMARKS.md by hand).
+ * bench/results/summary.md (summary-quick.md for --quick), from which
+ * BENCHMARKS.md is written by hand.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -22,4 +23,5 @@ for (const f of figures) {
   out += text;
 }
 out += `\n(${((Date.now() - started) / 60000).toFixed(1)} minutes)\n`;
-writeFileSync(join(import.meta.dirname, 'results', 'summary.md'), '```\n' + out + '```\n');
+// A quick run does not overwrite the last full run's summary.
+writeFileSync(join(import.meta.dirname, 'results', args.includes('--quick') ? 'summary-quick.md' : 'summary.md'), '```\n' + out + '```\n');
