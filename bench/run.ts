@@ -16,11 +16,13 @@ const started = Date.now();
 let out = `Run ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
   `Node ${process.version}, embedded PostgreSQL 18 (fsync on)${args.includes('--quick') ? ', quick mode' : ''}\n`;
 for (const f of figures) {
+  const figureStarted = Date.now();
   const text = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, `${f}.ts`), ...args.filter((a) => a.startsWith('--'))], {
     encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
   });
-  process.stdout.write(text);
-  out += text;
+  const took = `  (${f}: ${((Date.now() - figureStarted) / 60000).toFixed(1)} minutes)\n`;
+  process.stdout.write(text + took);
+  out += text + took;
 }
 out += `\n(${((Date.now() - started) / 60000).toFixed(1)} minutes)\n`;
 // A quick run does not overwrite the last full run's summary.
