@@ -36,6 +36,28 @@ export async function makeCluster(prefix: string, leaves = 1): Promise<{ root: N
 }
 
 /** Closes a batch on the root right now, whatever the ticker settings. */
+/**
+ * A root and one leaf replicating `table`, which `ddl` creates on both
+ * (then `rootSql` runs on the root before the leaf copies), in sync.
+ */
+export async function replicatedPair(prefix: string, ddl: string, table: string, rootSql = ''): Promise<{ root: NodeConfig; leaf: NodeConfig }> {
+  const { root, leaves: [leaf] } = await makeCluster(prefix, 1);
+  await sql(root.db, ddl + (rootSql ? `; ${rootSql}` : ''));
+  await sql(leaf!.db, ddl);
+  const steps: [NodeConfig, string, string[], CommandOptions?][] = [
+    [root, 'create-root', [root.jobName]],
+    [root, 'add-table', [table]],
+    [leaf!, 'create-leaf', [leaf!.jobName], { provider: root.db }],
+    [leaf!, 'add-table', [table]],
+  ];
+  for (const [node, command, args, options] of steps) {
+    const r = await run(node, command, args, options);
+    if (r.exitCode !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${r.log.join('\n')}`);
+  }
+  await syncLeaf(root, leaf!);
+  return { root, leaf: leaf! };
+}
+
 export async function tick(root: NodeConfig): Promise<void> {
   const db = await connect(root.db);
   try {

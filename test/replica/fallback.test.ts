@@ -4,18 +4,11 @@
  * at a time through a third value) is applied again event by event.
  */
 import { expect, it } from 'vitest';
-import { checksum, consume, makeCluster, run, sql, syncLeaf, tick } from '../helpers/nodes.ts';
+import { checksum, consume, replicatedPair, sql, syncLeaf, tick } from '../helpers/nodes.ts';
 
 it('applies a batch event by event when the set-based step hits a unique constraint', async () => {
-  const { root, leaves: [leaf] } = await makeCluster('fallback', 1);
-  const ddl = 'create table public.u (id int primary key, email text not null unique)';
-  await sql(root.db, ddl + `; insert into u values (1, 'a@x'), (2, 'b@x'), (3, 'c@x')`);
-  await sql(leaf!.db, ddl);
-  expect((await run(root, 'create-root', [root.jobName])).exitCode).toBe(0);
-  expect((await run(root, 'add-table', ['u'])).exitCode).toBe(0);
-  expect((await run(leaf!, 'create-leaf', [leaf!.jobName], { provider: root.db })).exitCode).toBe(0);
-  expect((await run(leaf!, 'add-table', ['u'])).exitCode).toBe(0);
-  await syncLeaf(root, leaf!);
+  const { root, leaf } = await replicatedPair('fallback', 'create table public.u (id int primary key, email text not null unique)', 'u',
+    `insert into u values (1, 'a@x'), (2, 'b@x'), (3, 'c@x')`);
 
   await sql(root.db, `begin;
     insert into u values (4, 'd@x'), (5, 'e@x');
@@ -24,24 +17,16 @@ it('applies a batch event by event when the set-based step hits a unique constra
     update u set email = 'b@x' where id = 1;
     commit;`);
   // Set-wise, row 1 would take b@x while row 2 still holds it.
-  await syncLeaf(root, leaf!);
-  expect(await checksum(leaf!.db, 'u')).toBe(await checksum(root.db, 'u'));
-  expect(await sql(leaf!.db, 'select id, email from u order by id')).toEqual([
+  await syncLeaf(root, leaf);
+  expect(await checksum(leaf.db, 'u')).toBe(await checksum(root.db, 'u'));
+  expect(await sql(leaf.db, 'select id, email from u order by id')).toEqual([
     { id: 1, email: 'b@x' }, { id: 2, email: 'a@x' }, { id: 3, email: 'c@x' }, { id: 4, email: 'd@x' }, { id: 5, email: 'e@x' },
   ]);
 });
 
 it('stops at a malformed event with a clear error, applying nothing of its batch', async () => {
-  const { root, leaves: [leaf] } = await makeCluster('malformed', 1);
-  const ddl = 'create table public.m (id int primary key, v text)';
-  await sql(root.db, ddl);
-  await sql(leaf!.db, ddl);
-  expect((await run(root, 'create-root', [root.jobName])).exitCode).toBe(0);
-  expect((await run(root, 'add-table', ['m'])).exitCode).toBe(0);
-  expect((await run(leaf!, 'create-leaf', [leaf!.jobName], { provider: root.db })).exitCode).toBe(0);
-  expect((await run(leaf!, 'add-table', ['m'])).exitCode).toBe(0);
-  await syncLeaf(root, leaf!);
-  const position = () => sql(leaf!.db, 'select app_tick from lambdiste.applied where app_consumer = $1', [leaf!.jobName]);
+  const { root, leaf } = await replicatedPair('malformed', 'create table public.m (id int primary key, v text)', 'm');
+  const position = () => sql(leaf.db, 'select app_tick from lambdiste.applied where app_consumer = $1', [leaf.jobName]);
   const before = await position();
 
   await sql(root.db, `begin;
@@ -49,13 +34,13 @@ it('stops at a malformed event with a clear error, applying nothing of its batch
     select pgq.insert_event('replika', 'I', 'this is not json', 'public.m', null, null, null);
     commit;`);
   await tick(root);
-  await expect(consume(root, leaf!)).rejects.toThrow(/^Event \d+ is malformed: its row is not valid json$/);
-  expect(await sql(leaf!.db, 'select count(*)::int as n from m')).toEqual([{ n: 0 }]);
+  await expect(consume(root, leaf)).rejects.toThrow(/^Event \d+ is malformed: its row is not valid json$/);
+  expect(await sql(leaf.db, 'select count(*)::int as n from m')).toEqual([{ n: 0 }]);
   expect(await position()).toEqual(before);
 
   // Valid json that is not an object is refused the same way, and stops the same batch.
   await sql(root.db, `update pgq.event_template set ev_data = '[1, "good"]' where ev_data = 'this is not json'`);
-  await expect(consume(root, leaf!)).rejects.toThrow(/^Event \d+ is malformed: its row is not a json object$/);
-  expect(await sql(leaf!.db, 'select count(*)::int as n from m')).toEqual([{ n: 0 }]);
+  await expect(consume(root, leaf)).rejects.toThrow(/^Event \d+ is malformed: its row is not a json object$/);
+  expect(await sql(leaf.db, 'select count(*)::int as n from m')).toEqual([{ n: 0 }]);
   expect(await position()).toEqual(before);
 });

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { splitJsonArray } from '../../lib/replica/apply.ts';
-import { checksum, makeCluster, run, sql, syncLeaf } from '../helpers/nodes.ts';
+import { checksum, makeCluster, replicatedPair, run, sql, syncLeaf } from '../helpers/nodes.ts';
 
 describe('splitJsonArray', () => {
   it('cuts a json array into its elements, as written', () => {
@@ -18,15 +18,7 @@ describe('splitJsonArray', () => {
 });
 
 it('captures multi-row statements as events of up to 200 rows, and applies them', async () => {
-  const { root, leaves: [leaf] } = await makeCluster('multirow', 1);
-  const ddl = 'create table public.m (id int primary key, v text, n numeric)';
-  await sql(root.db, ddl);
-  await sql(leaf!.db, ddl);
-  expect((await run(root, 'create-root', [root.jobName])).exitCode).toBe(0);
-  expect((await run(root, 'add-table', ['m'])).exitCode).toBe(0);
-  expect((await run(leaf!, 'create-leaf', [leaf!.jobName], { provider: root.db })).exitCode).toBe(0);
-  expect((await run(leaf!, 'add-table', ['m'])).exitCode).toBe(0);
-  await syncLeaf(root, leaf!);
+  const { root, leaf } = await replicatedPair('multirow', 'create table public.m (id int primary key, v text, n numeric)', 'm');
 
   const events = async () => sql(root.db, `select ev_type, json_typeof(ev_data::json) as kind,
       case json_typeof(ev_data::json) when 'array' then json_array_length(ev_data::json) else 1 end as rows
@@ -42,9 +34,9 @@ it('captures multi-row statements as events of up to 200 rows, and applies them'
     { ev_type: 'U', kind: 'array', rows: 200 }, { ev_type: 'U', kind: 'array', rows: 50 },
   ]);
   await sql(root.db, `delete from m where id between 300 and 420`);
-  await syncLeaf(root, leaf!);
-  expect(await checksum(leaf!.db, 'm')).toBe(await checksum(root.db, 'm'));
-  expect(await sql(leaf!.db, 'select count(*)::int as n, max(n)::text as big from m')).toEqual([
+  await syncLeaf(root, leaf);
+  expect(await checksum(leaf.db, 'm')).toBe(await checksum(root.db, 'm'));
+  expect(await sql(leaf.db, 'select count(*)::int as n, max(n)::text as big from m')).toEqual([
     { n: 330, big: '123456789012345678901234567890.123' },
   ]);
 });

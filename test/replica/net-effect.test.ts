@@ -5,19 +5,9 @@
  * provider.
  */
 import { expect, it } from 'vitest';
-import { checksum, makeCluster, run, sql, syncLeaf } from '../helpers/nodes.ts';
+import { checksum, makeCluster, replicatedPair, run, sql, syncLeaf } from '../helpers/nodes.ts';
 
-async function replicated(name: string, ddl: string) {
-  const { root, leaves: [leaf] } = await makeCluster(name, 1);
-  await sql(root.db, ddl);
-  await sql(leaf!.db, ddl);
-  expect((await run(root, 'create-root', [root.jobName])).exitCode).toBe(0);
-  expect((await run(root, 'add-table', ['k'])).exitCode).toBe(0);
-  expect((await run(leaf!, 'create-leaf', [leaf!.jobName], { provider: root.db })).exitCode).toBe(0);
-  expect((await run(leaf!, 'add-table', ['k'])).exitCode).toBe(0);
-  await syncLeaf(root, leaf!);
-  return { root, leaf: leaf! };
-}
+const replicated = (name: string, ddl: string) => replicatedPair(name, ddl, 'k');
 
 it('offers the net statement only for keys Node can compare exactly', async () => {
   const { root } = await makeCluster('netoffer', 0);
