@@ -1,4 +1,4 @@
--- Function: lambdiste.create_capture_triggers(2), lambdiste.drop_capture_triggers(2)
+-- Function: lambdiste.create_capture_triggers(3), lambdiste.drop_capture_triggers(2), lambdiste.capture_events_select(4)
 --
 --      (Re)creates or drops the capture triggers of a table for a queue:
 --      _lambdiste_<queue>_ins, _upd, _del (statement-level, with transition
@@ -25,7 +25,7 @@ as $$
 declare
     _pk   text;
     _fn   text;
-    _match text;
+    _vanished text;
 begin
     select string_agg(quote_literal(k), ', ' order by n) into _pk
       from unnest(lambdiste.primary_key(i_table)) with ordinality u(k, n);
@@ -40,8 +40,10 @@ begin
         _fn := 'lambdiste.capture_api';
     else
         _fn := 'lambdiste.' || quote_ident(lambdiste.capture_function_name(i_queue, i_table));
-        select string_agg(format('lambdiste_new.%1$I = lambdiste_old.%1$I', k), ' and ' order by n)
-          into _match from unnest(lambdiste.primary_key(i_table)) with ordinality u(k, n);
+        -- Old rows whose key no update kept: their deletes come before the new rows.
+        select format('not exists (select 1 from lambdiste_new where %s)',
+                      string_agg(format('lambdiste_new.%1$I = lambdiste_old.%1$I', k), ' and ' order by n))
+          into _vanished from unnest(lambdiste.primary_key(i_table)) with ordinality u(k, n);
         execute format($def$
             create or replace function %1$s() returns trigger language plpgsql security definer as $body$
             declare
@@ -54,11 +56,11 @@ begin
                 -- path, cheaper than the chunking.
                 if TG_OP = 'DELETE' then
                     select queue_id, queue_cur_table, queue_event_seq::regclass as seq, queue_disable_insert,
-                           %5$s (select from lambdiste_old offset 1) as many
+                           %3$s (select from lambdiste_old offset 1) as many
                       into _q from pgq.queue where queue_name = %2$L;
                 else
                     select queue_id, queue_cur_table, queue_event_seq::regclass as seq, queue_disable_insert,
-                           %5$s (select from lambdiste_new offset 1) as many
+                           %3$s (select from lambdiste_new offset 1) as many
                       into _q from pgq.queue where queue_name = %2$L;
                 end if;
                 if not found then
@@ -68,66 +70,38 @@ begin
                     raise exception 'Insert into queue %% is disabled', %2$L using errcode = '55000';
                 end if;
                 if TG_OP = 'INSERT' and _q.many then
-                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
-                           'I', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
-                      from (select pg_catalog.row_to_json(lambdiste_new)::text as _r,
-                                   (pg_catalog.row_number() over () - 1) / %4$s as _chunk
-                              from lambdiste_new) _rows
-                     group by _chunk order by _chunk;
+                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1) %4$s;
                 elsif TG_OP = 'INSERT' then
-                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
-                           'I', pg_catalog.row_to_json(lambdiste_new)::text, _table
-                      from lambdiste_new;
+                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1) %5$s;
                 elsif TG_OP = 'DELETE' and _q.many then
-                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
-                           'D', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
-                      from (select pg_catalog.row_to_json(lambdiste_old)::text as _r,
-                                   (pg_catalog.row_number() over () - 1) / %4$s as _chunk
-                              from lambdiste_old) _rows
-                     group by _chunk order by _chunk;
+                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1) %6$s;
                 elsif TG_OP = 'DELETE' then
-                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
-                           'D', pg_catalog.row_to_json(lambdiste_old)::text, _table
-                      from lambdiste_old;
+                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1) %7$s;
                 elsif _q.many then
-                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
-                           'D', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
-                      from (select pg_catalog.row_to_json(lambdiste_old)::text as _r,
-                                   (pg_catalog.row_number() over () - 1) / %4$s as _chunk
-                              from lambdiste_old
-                             where not exists (select 1 from lambdiste_new where %3$s)) _rows
-                     group by _chunk order by _chunk;
-                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
-                           'U', '[' || pg_catalog.string_agg(_r, ',') || ']', _table
-                      from (select pg_catalog.row_to_json(lambdiste_new)::text as _r,
-                                   (pg_catalog.row_number() over () - 1) / %4$s as _chunk
-                              from lambdiste_new) _rows
-                     group by _chunk order by _chunk;
+                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1) %8$s;
+                    insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1) %9$s;
                 else
                     -- The vanished key first, then the new row: one statement,
                     -- whose branches run (and take their ids) in that order.
                     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1)
-                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
-                           'D', pg_catalog.row_to_json(lambdiste_old)::text, _table
-                      from lambdiste_old
-                     where not exists (select 1 from lambdiste_new where %3$s)
+                    %10$s
                     union all
-                    select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(),
-                           'U', pg_catalog.row_to_json(lambdiste_new)::text, _table
-                      from lambdiste_new;
+                    %11$s;
                 end if;
                 return null;
             end
             $body$
-        $def$, _fn, i_queue, _match, i_rows_per_event,
+        $def$, _fn, i_queue,
             -- With one row per event, no statement takes the chunked path.
-            case when i_rows_per_event = 1 then 'false and exists' else 'exists' end);
+            case when i_rows_per_event = 1 then 'false and exists' else 'exists' end,
+            lambdiste.capture_events_select('I', 'lambdiste_new', i_rows_per_event),
+            lambdiste.capture_events_select('I', 'lambdiste_new', 1),
+            lambdiste.capture_events_select('D', 'lambdiste_old', i_rows_per_event),
+            lambdiste.capture_events_select('D', 'lambdiste_old', 1),
+            lambdiste.capture_events_select('D', 'lambdiste_old', i_rows_per_event, _vanished),
+            lambdiste.capture_events_select('U', 'lambdiste_new', i_rows_per_event),
+            lambdiste.capture_events_select('D', 'lambdiste_old', 1, _vanished),
+            lambdiste.capture_events_select('U', 'lambdiste_new', 1));
     end if;
     execute format('create trigger %I after insert on %s referencing new table as lambdiste_new'
                    ' for each statement execute function %s(%L, %s)',
@@ -142,6 +116,24 @@ begin
                    ' execute function lambdiste.capture_truncate(%L)',
                    '_lambdiste_' || i_queue || '_truncate', i_table, i_queue);
 end;
+$$;
+
+-- The SELECT, in a generated capture function, of the events of a
+-- statement's rows from one transition table (i_rel): one event per row
+-- when i_rows is 1 (ev_data the row's json object), else one per i_rows
+-- rows in order (ev_data a json array of them); i_where filters the rows.
+create or replace function lambdiste.capture_events_select(i_type text, i_rel text, i_rows integer, i_where text default null)
+returns text
+language sql immutable
+as $$
+    select format($sql$select _q.queue_id, _q.queue_cur_table, pg_catalog.nextval(_q.seq), pg_catalog.now(), %1$L, %2$s, _table
+                      from %3$s$sql$,
+        i_type,
+        case when i_rows = 1 then format('pg_catalog.row_to_json(%s)::text', i_rel) else $e$'[' || pg_catalog.string_agg(_r, ',') || ']'$e$ end,
+        case when i_rows = 1 then i_rel || coalesce(' where ' || i_where, '')
+             else format('(select pg_catalog.row_to_json(%1$s)::text as _r, (pg_catalog.row_number() over () - 1) / %2$s as _chunk'
+                         ' from %1$s%3$s) _rows group by _chunk order by _chunk',
+                         i_rel, i_rows, coalesce(' where ' || i_where, '')) end)
 $$;
 
 create or replace function lambdiste.drop_capture_triggers(i_queue text, i_table regclass)
