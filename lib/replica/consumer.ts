@@ -68,7 +68,8 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
   const result: ConsumerRun = { busy: false, batches: 0, events: 0, copiedRows: 0, moreWork: false, pendingTables: 0 };
   const safety = opts.safetyMs ?? 1000;
   const clock = opts.clock ?? Date.now;
-  const timeLeft = () => clock() + safety < opts.deadline;
+  const msLeft = () => opts.deadline - safety - clock();
+  const timeLeft = () => msLeft() > 0;
   const lockKey = `${opts.queue}/${opts.consumer}`;
   try {
     const { rows } = await subscriber.query(
@@ -82,7 +83,7 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
         pageSize: opts.pageSize ?? 5000,
         chunkRows: opts.chunkRows ?? 100_000,
         chunkSeconds: opts.chunkSeconds ?? 10,
-        msLeft: () => opts.deadline - safety - clock(),
+        msLeft,
         maxParallelCopy: opts.maxParallelCopy ?? 1,
         timeLeft,
         failpoint: opts.failpoint,
