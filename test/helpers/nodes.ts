@@ -35,7 +35,6 @@ export async function makeCluster(prefix: string, leaves = 1): Promise<{ root: N
   return { root, leaves: out };
 }
 
-/** Closes a batch on the root right now, whatever the ticker settings. */
 /**
  * A root and one leaf replicating `table`, which `ddl` creates on both
  * (then `rootSql` runs on the root before the leaf copies), in sync.
@@ -58,6 +57,7 @@ export async function replicatedPair(prefix: string, ddl: string, table: string,
   return { root, leaf: leaf! };
 }
 
+/** Closes a batch on the root right now, whatever the ticker settings. */
 export async function tick(root: NodeConfig): Promise<void> {
   const db = await connect(root.db);
   try {
