@@ -18,7 +18,7 @@ export const benchTable = (name = 'bench') =>
   `create table public.${name} (id bigint primary key, a int not null, b text, ts timestamptz)`;
 
 export async function writeBacklog(url: string, tick: (db: import('pg').ClientBase) => Promise<void>): Promise<void> {
-  const db = await connect(url);
+  const db = await connect(url, { serverDefaults: true });
   try {
     const tx = async (sql: string) => {
       await db.query(sql);

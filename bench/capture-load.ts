@@ -77,7 +77,7 @@ export async function measureCapture(url: string, plain: string, captured: strin
     }
   }
 
-  const db = await connect(url);
+  const db = await connect(url, { serverDefaults: true });
   try {
     const timed = async (sql: string) => {
       const t = performance.now();

@@ -28,7 +28,7 @@ export async function servers(prefix: string): Promise<{ provider: LocalCluster;
 let dbSeq = 0;
 /** A fresh database on a server; returns its URL. */
 export async function freshDb(server: LocalCluster, name = `b${++dbSeq}`): Promise<string> {
-  const db = await connect(server.url);
+  const db = await connect(server.url, { serverDefaults: true });
   await db.query(`drop database if exists ${name}`);
   await db.query(`create database ${name}`);
   await db.end();
@@ -38,7 +38,7 @@ export async function freshDb(server: LocalCluster, name = `b${++dbSeq}`): Promi
 }
 
 export async function exec(url: string, sql: string): Promise<pg.QueryResult[]> {
-  const db = await connect(url);
+  const db = await connect(url, { serverDefaults: true });
   try {
     const r = await db.query(sql);
     return Array.isArray(r) ? r : [r];
@@ -49,7 +49,7 @@ export async function exec(url: string, sql: string): Promise<pg.QueryResult[]> 
 
 /** The physical limit: the table's rows moved by one COPY TO | COPY FROM pipe. Returns seconds. */
 export async function copyPipe(fromUrl: string, toUrl: string, table: string, target = table): Promise<number> {
-  const [src, dst] = [await connect(fromUrl), await connect(toUrl)];
+  const [src, dst] = [await connect(fromUrl, { serverDefaults: true }), await connect(toUrl, { serverDefaults: true })];
   try {
     const t0 = performance.now();
     await pipeline(src.query(copyTo(`copy ${table} to stdout`)), dst.query(copyFrom(`copy ${target} from stdin`)));

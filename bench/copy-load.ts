@@ -41,7 +41,7 @@ export function watchCopyStates(url: string, sql: string, t0: number) {
     return { states, copied: copied.length ? Math.min(...copied) : null, ok: states.ok ?? null };
   };
   const done = (async () => {
-    const db = await connect(url);
+    const db = await connect(url, { serverDefaults: true });
     try {
       while (running && states.ok === undefined) {
         const rows = (await db.query(sql)).rows.map((r) => order.indexOf((r.s as string | null)?.replace(/:.*/, '') ?? 'waiting'));

@@ -30,7 +30,7 @@ export async function measureLag(src: string, dst: string, opts: { rate: number;
   const lags: number[] = [];
   let nextId = 1;
   const start = performance.now();
-  const writers = await Promise.all([connect(src), connect(src)]);
+  const writers = await Promise.all([connect(src, { serverDefaults: true }), connect(src, { serverDefaults: true })]);
   const load = Promise.all(writers.map(async (w, i) => {
     let due = performance.now() + i * (1000 / opts.rate);
     while (performance.now() - start < (opts.seconds + warmup) * 1000) {
@@ -42,7 +42,7 @@ export async function measureLag(src: string, dst: string, opts: { rate: number;
       if (wait > 0) await sleep(wait);
     }
   }));
-  const poller = await connect(dst);
+  const poller = await connect(dst, { serverDefaults: true });
   let done = false;
   const poll = (async () => {
     while (!done || commits.size > 0) {

@@ -55,7 +55,7 @@ const libpq = (db: string) =>
   `dbname=${db} host=${base.hostname} port=${base.port || 5432} user=${decodeURIComponent(base.username || 'postgres')}`;
 
 async function freshPair(prefix: string, table: string): Promise<[string, string]> {
-  const admin = await connect(base.toString());
+  const admin = await connect(base.toString(), { serverDefaults: true });
   for (const d of [`${prefix}_src`, `${prefix}_dst`]) {
     await admin.query(`drop database if exists ${d} with (force)`);
     await admin.query(`create database ${d}`);
@@ -107,7 +107,7 @@ function londiste(src: string, dst: string | null, tables: string[]) {
 
 /** A fresh, empty database on the server. */
 async function freshDatabase(name: string): Promise<string> {
-  const admin = await connect(base.toString());
+  const admin = await connect(base.toString(), { serverDefaults: true });
   await admin.query(`drop database if exists ${name} with (force)`);
   await admin.query(`create database ${name}`);
   await admin.end();

@@ -7,7 +7,14 @@ import type pg from 'pg';
  */
 export function clientConfig(connstr: string): pg.ClientConfig {
   const s = connstr.trim();
-  if (/^postgres(ql)?:\/\//i.test(s)) return { connectionString: s };
+  if (/^postgres(ql)?:\/\//i.test(s)) {
+    // pg lets a URL's options replace any given beside it: take them out, to be merged.
+    const u = new URL(s);
+    const options = u.searchParams.get('options');
+    if (options === null) return { connectionString: s };
+    u.searchParams.delete('options');
+    return { connectionString: u.toString(), options };
+  }
   const cfg: pg.ClientConfig = {};
   const re = /\s*([A-Za-z_]+)\s*=\s*('((?:[^'\\]|\\.)*)'|(\S*))/gy;
   let m: RegExpExecArray | null;
@@ -24,6 +31,7 @@ export function clientConfig(connstr: string): pg.ClientConfig {
       case 'password': cfg.password = value; break;
       case 'application_name': cfg.application_name = value; break;
       case 'connect_timeout': cfg.connectionTimeoutMillis = Number(value) * 1000; break;
+      case 'options': cfg.options = value; break;
       case 'sslmode':
         if (value === 'require' || value === 'prefer') cfg.ssl = { rejectUnauthorized: false };
         else if (value === 'verify-ca' || value === 'verify-full') cfg.ssl = true;

@@ -31,6 +31,8 @@ export interface DemoOptions {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The demo's own SQL stands for the application's: the server's settings, its search_path. */
+const app = { serverDefaults: true };
 
 function withDatabase(url: string, db: string): string {
   const u = new URL(url);
@@ -91,7 +93,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   try {
     const urls = await Promise.all(
       clusters.map(async (c) => {
-        const db = await connect(c.url);
+        const db = await connect(c.url, app);
         await db.query('create database digoal_01');
         await db.end();
         return withDatabase(c.url, 'digoal_01');
@@ -99,11 +101,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     );
     const [providerUrl, dst1Url, dst2Url] = urls as [string, string, string];
     for (const url of urls) {
-      const db = await connect(url);
+      const db = await connect(url, app);
       await db.query(demoSchema);
       await db.end();
     }
-    const provider = await connect(providerUrl);
+    const provider = await connect(providerUrl, app);
     await seedRows(provider, users);
     out(`Provider has ${users} users in digoal_01.user_info.`);
 
@@ -129,7 +131,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     const ticker = runTickerSchedule(stop, (e) => errors.push(e));
 
     // The load: `rate` transactions per second on two connections.
-    const writers = await Promise.all([connect(providerUrl), connect(providerUrl)]);
+    const writers = await Promise.all([connect(providerUrl, app), connect(providerUrl, app)]);
     let done = 0;
     const loadUntil = Date.now() + duration * 1000;
     const load = Promise.all(

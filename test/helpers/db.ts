@@ -23,7 +23,7 @@ export function withDatabase(url: string, database: string): string {
  */
 export async function createDatabase(server: Server, prefix: string): Promise<string> {
   const name = `${prefix}_${randomBytes(4).toString('hex')}`.toLowerCase();
-  const admin = await connect(baseUrl(server));
+  const admin = await connect(baseUrl(server), { serverDefaults: true });
   try {
     await admin.query(`create database ${pg.escapeIdentifier(name)}`);
   } finally {
@@ -34,7 +34,7 @@ export async function createDatabase(server: Server, prefix: string): Promise<st
 
 /** A client for `url` that is closed when the current test ends. */
 export async function client(url: string): Promise<pg.Client> {
-  const c = await connect(url, 'lambdiste-test');
+  const c = await connect(url, { applicationName: 'lambdiste-test', serverDefaults: true });
   onTestFinished(async () => {
     await c.end().catch(() => undefined);
   });
@@ -43,5 +43,5 @@ export async function client(url: string): Promise<pg.Client> {
 
 /** A client that lives until `close` is called (for beforeAll/afterAll use). */
 export async function longClient(url: string): Promise<pg.Client> {
-  return connect(url, 'lambdiste-test');
+  return connect(url, { applicationName: 'lambdiste-test', serverDefaults: true });
 }

@@ -97,7 +97,7 @@ export async function syncLeaf(root: NodeConfig, leaf: NodeConfig, rounds = 30):
 
 /** One query, one client. */
 export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const db = await connect(url);
+  const db = await connect(url, { serverDefaults: true });
   try {
     return (await db.query<T>(text, params)).rows;
   } finally {
@@ -107,7 +107,7 @@ export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(url: 
 
 /** Row-for-row fingerprint of a table: count and md5 of its rows in key order. */
 export async function checksum(url: string, table: string, orderBy = '_lambdiste_row_::text'): Promise<string> {
-  const db = await connect(url);
+  const db = await connect(url, { serverDefaults: true });
   try {
     // Text forms of timestamptz depend on the session's zone: compare in one zone.
     await db.query(`set timezone = 'UTC'`);
