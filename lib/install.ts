@@ -83,6 +83,8 @@ export async function install(db: Db, options: { queueOnly?: boolean } = {}): Pr
     else results.push({ schema: 'pgq', mode: 'installed', applied: await applyBundle(db, pgqSql) });
     if (!options.queueOnly) {
       results.push({ schema: 'lambdiste', mode: 'installed', applied: await applyBundle(db, lambdisteSql) });
+      // The tables a root captures get this version's capture functions.
+      await db.query('select lambdiste.refresh_capture_functions()');
     }
     await db.query('commit');
   } catch (err) {

@@ -14,10 +14,12 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 export interface CopyPlan {
   /** Canonical table name (schema.name, quoted as needed). */
   table: string;
-  /** Primary key columns on the provider, quoted, with their types. */
-  key: { name: string; type: string }[];
+  /** Primary key columns on the provider, quoted, with their types and their index's operators. */
+  key: KeyColumn[];
   /** Columns copied: on both sides and not generated on the subscriber (quoted). */
   columns: string[];
+  /** The same, as stored (unquoted). */
+  columnNames: string[];
   /** Provider columns the subscriber lacks (not copied). */
   missingOnSubscriber: string[];
   /** Subscriber columns the provider lacks (left to their defaults). */
@@ -26,13 +28,24 @@ export interface CopyPlan {
 
 interface ColumnRow {
   name: string;
+  raw: string;
   type: string;
   generated: string;
 }
 
+/** A key column and the operators of its index (lambdiste.key_operators): the key's own order, whatever the search_path. */
+export interface KeyColumn {
+  name: string;
+  type: string;
+  eq: string;
+  lt: string;
+  le: string;
+  gt: string;
+}
+
 async function columnsOf(db: pg.ClientBase, table: string, side: string): Promise<ColumnRow[]> {
   const { rows } = await db.query(
-    `select quote_ident(attname) as name, format_type(atttypid, atttypmod) as type, attgenerated as generated
+    `select quote_ident(attname) as name, attname as raw, format_type(atttypid, atttypmod) as type, attgenerated as generated
        from pg_attribute where attrelid = to_regclass($1) and attnum > 0 and not attisdropped order by attnum`,
     [table],
   );
@@ -42,23 +55,21 @@ async function columnsOf(db: pg.ClientBase, table: string, side: string): Promis
 
 export async function describeCopy(provider: pg.ClientBase, subscriber: pg.ClientBase, table: string): Promise<CopyPlan> {
   const [pcols, scols] = await Promise.all([columnsOf(provider, table, 'provider'), columnsOf(subscriber, table, 'subscriber')]);
-  const { rows: key } = await provider.query(
-    `select quote_ident(a.attname) as name, format_type(a.atttypid, a.atttypmod) as type
-       from pg_index i
-       cross join lateral unnest(i.indkey) with ordinality k(attnum, n)
-       join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
-      where i.indrelid = to_regclass($1) and i.indisprimary
-      order by k.n`,
+  const { rows: key } = await provider.query<KeyColumn>(
+    `select quote_ident(key_name) as name, key_type as type, eq, lt, le, gt
+       from lambdiste.key_operators(to_regclass($1)) order by key_position`,
     [table],
   );
   if (key.length === 0) throw new Error(`Primary key missing on table: ${table}`);
   const writable = new Set(scols.filter((c) => c.generated === '').map((c) => c.name));
   const onSubscriber = new Set(scols.map((c) => c.name));
   const onProvider = new Set(pcols.map((c) => c.name));
+  const copied = pcols.filter((c) => writable.has(c.name));
   return {
     table,
     key,
-    columns: pcols.filter((c) => writable.has(c.name)).map((c) => c.name),
+    columns: copied.map((c) => c.name),
+    columnNames: copied.map((c) => c.raw),
     missingOnSubscriber: pcols.filter((c) => !onSubscriber.has(c.name)).map((c) => c.name),
     missingOnProvider: scols.filter((c) => !onProvider.has(c.name) && c.generated === '').map((c) => c.name),
   };
@@ -71,6 +82,9 @@ export async function prepareTarget(subscriber: pg.ClientBase, plan: CopyPlan, o
     await subscriber.query(`truncate ${plan.table}`);
   }
 }
+
+/** Where a --skip-truncate chunk is staged before it is merged (a temporary table, dropped at commit). */
+const STAGING = 'pg_temp.lambdiste_copy_chunk';
 
 export interface ChunkOptions {
   /** Key of the last row copied so far (text values), or null to start. */
@@ -91,12 +105,33 @@ export interface ChunkResult {
   done: boolean;
 }
 
+/**
+ * The condition that a row's key comes after (`gt`) or not after (`le`)
+ * the given key, in the key index's order: one row comparison when every
+ * key operator lives in one schema (the index can serve it), else spelt
+ * out column by column.
+ */
+export function keyCondition(db: pg.ClientBase, plan: CopyPlan, op: 'gt' | 'le', values: string[]): string {
+  const col = (i: number) => `${plan.table}.${plan.key[i]!.name}`;
+  const val = (i: number) => `${db.escapeLiteral(values[i]!)}::${plan.key[i]!.type}`;
+  const ops = plan.key.map((k) => k[op]);
+  if (ops.every((o) => o === ops[0])) {
+    if (plan.key.length === 1) return `${col(0)} ${ops[0]} ${val(0)}`;
+    return `row(${plan.key.map((_, i) => col(i)).join(', ')}) ${ops[0]} row(${plan.key.map((_, i) => val(i)).join(', ')})`;
+  }
+  // (a, b) > (x, y) is a > x or (a = x and b > y); (a, b) <= (x, y) is a < x or (a = x and b <= y).
+  const last = plan.key.length - 1;
+  const terms = plan.key.map((k, i) => {
+    const before = plan.key.slice(0, i).map((p, j) => `${col(j)} ${p.eq} ${val(j)}`);
+    const here = i === last ? `${col(i)} ${k[op]} ${val(i)}` : `${col(i)} ${op === 'gt' ? k.gt : k.lt} ${val(i)}`;
+    return `(${[...before, here].join(' and ')})`;
+  });
+  return `(${terms.join(' or ')})`;
+}
+
 export async function copyChunk(provider: pg.ClientBase, subscriber: pg.ClientBase, plan: CopyPlan, opts: ChunkOptions): Promise<ChunkResult> {
-  const keyRow = `(${plan.key.map((k) => k.name).join(', ')})`;
-  const keyValues = (values: string[]) =>
-    `(${values.map((v, i) => `${provider.escapeLiteral(v)}::${plan.key[i]!.type}`).join(', ')})`;
   const conditions = [
-    opts.afterKey ? `${keyRow} > ${keyValues(opts.afterKey)}` : null,
+    opts.afterKey ? keyCondition(provider, plan, 'gt', opts.afterKey) : null,
     opts.condition ? `(${opts.condition})` : null,
   ].filter(Boolean);
   const where = (extra: string | null) => {
@@ -104,7 +139,8 @@ export async function copyChunk(provider: pg.ClientBase, subscriber: pg.ClientBa
     return all.length ? ` where ${all.join(' and ')}` : '';
   };
   // Qualified, so that it orders by the columns and not by the ::text output names.
-  const order = ` order by ${plan.key.map((k) => `${plan.table}.${k.name}`).join(', ')}`;
+  const orderBy = (dir: 'lt' | 'gt') => ` order by ${plan.key.map((k) => `${plan.table}.${k.name} using ${k[dir]}`).join(', ')}`;
+  const order = orderBy('lt');
 
   // The chunk's last key, found on the primary key index without reading
   // rows; for the last chunk, the last key there is. Either way the
@@ -119,16 +155,16 @@ export async function copyChunk(provider: pg.ClientBase, subscriber: pg.ClientBa
   let last = false;
   if (!boundKey) {
     last = true;
-    const desc = ` order by ${plan.key.map((k) => `${plan.table}.${k.name} desc`).join(', ')} limit 1`;
-    boundKey = (await keyQuery(desc)).rows[0] ?? null;
+    boundKey = (await keyQuery(`${orderBy('gt')} limit 1`)).rows[0] ?? null;
   }
-  const select = `select ${plan.columns.join(', ')} from ${plan.table}${where(boundKey ? `${keyRow} <= ${keyValues(boundKey)}` : 'false')}${order}`;
+  const select = `select ${plan.columns.join(', ')} from ${plan.table}${where(boundKey ? keyCondition(provider, plan, 'le', boundKey) : 'false')}${order}`;
 
   let rows = 0;
   await subscriber.query('begin');
   try {
     await subscriber.query('set local session_replication_role = replica');
-    const target = opts.merge ? 'lambdiste_copy_chunk' : plan.table;
+    // COPY writes identity columns as given; the merge states it (lambdiste.merge_copy_statement).
+    const target = opts.merge ? STAGING : plan.table;
     if (opts.merge) {
       await subscriber.query(`create temp table lambdiste_copy_chunk (like ${plan.table}) on commit drop`);
     }
@@ -136,12 +172,9 @@ export async function copyChunk(provider: pg.ClientBase, subscriber: pg.ClientBa
     await pipeline(provider.query(copyTo(`copy (${select}) to stdout`)), sink);
     rows = Number(sink.rowCount ?? 0);
     if (opts.merge) {
-      const keys = plan.key.map((k) => k.name).join(', ');
-      const set = plan.columns.filter((c) => !plan.key.some((k) => k.name === c)).map((c) => `${c} = excluded.${c}`);
-      await subscriber.query(
-        `insert into ${plan.table} (${plan.columns.join(', ')}) select ${plan.columns.join(', ')} from lambdiste_copy_chunk
-         on conflict (${keys}) do ${set.length ? `update set ${set.join(', ')}` : 'nothing'}`,
-      );
+      const { rows: merge } = await subscriber.query('select lambdiste.merge_copy_statement($1::regclass, $2, $3) as sql',
+        [plan.table, STAGING, plan.columnNames]);
+      await subscriber.query(merge[0].sql);
     }
     const lastKey = boundKey ?? opts.afterKey;
     await opts.saveProgress(subscriber, lastKey, rows);

@@ -21,9 +21,15 @@
 --      with the alias's name would win.
 --      Ordinary triggers: they do not fire while a subscriber applies
 --      changes with session_replication_role = replica.
+--      Both run with the settings of lambdiste.capture_settings (an event
+--      must not depend on the writer's session); capture_api writes plain
+--      row_to_json, so over a real PgQ an array's lower bounds and a json
+--      column's JSON null are not carried (lambdiste.capture_row_sql).
 create or replace function lambdiste.capture_api()
 returns trigger
 language plpgsql
+set search_path = pg_catalog, pg_temp set extra_float_digits = 3 set DateStyle = 'ISO, YMD'
+set IntervalStyle = postgres set TimeZone = 'UTC' set lc_monetary = 'C' set bytea_output = hex
 as $$
 declare
     _table  text := quote_ident(TG_TABLE_SCHEMA) || '.' || quote_ident(TG_TABLE_NAME);
@@ -35,8 +41,8 @@ begin
     elsif TG_OP = 'DELETE' then
         perform pgq.insert_event(TG_ARGV[0], 'D', row_to_json(lambdiste_old)::text, _table, null, null, null) from lambdiste_old;
     else
-        select string_agg(format('lambdiste_new.%1$I is not distinct from lambdiste_old.%1$I', k), ' and ')
-          into _match from unnest(TG_ARGV[1:]) k;
+        select string_agg(format('lambdiste_new.%1$I %2$s lambdiste_old.%1$I', key_name, eq), ' and ' order by key_position)
+          into _match from lambdiste.key_operators(TG_RELID);
         for _ev in execute format('select row_to_json(lambdiste_old)::text as d from lambdiste_old'
                                   ' where not exists (select 1 from lambdiste_new where %s)', _match) loop
             perform pgq.insert_event(TG_ARGV[0], 'D', _ev.d, _table, null, null, null);
@@ -50,6 +56,7 @@ $$;
 create or replace function lambdiste.capture_truncate()
 returns trigger
 language plpgsql
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     perform pgq.insert_event(TG_ARGV[0], 'R', null,
