@@ -11,7 +11,8 @@ const ddl = `
   create table public.a (id int primary key, v text);
   create table public.b (id int primary key, v text);
   create table public.c (id int primary key, v text, w int generated always as (id * 10) stored);
-  create sequence public.s;`;
+  create sequence public.s;
+  create table public.reserved (id int primary key, _lambdiste_text_ text);`;
 
 let root: NodeConfig;
 let leaf: NodeConfig;
@@ -50,6 +51,7 @@ describe('admin commands', () => {
       [leaf, 'add-table', ['c'], {}, ['WARNING public.c not available on this node (use --create to create it)', 'ERROR Cannot proceed']],
       [leaf, 'add-table', ['public.local_only'], {}, ['WARNING public.local_only not available', 'ERROR Cannot proceed']],
       [leaf, 'resync', ['a'], {}, ['WARNING public.a not available', 'ERROR Cannot proceed']],
+      [root, 'add-table', ['reserved'], {}, ['ERROR Column name reserved by Lambdiste on table public.reserved: _lambdiste_text_']],
     ];
     for (const [node, cmd, args, opts, log] of cases) {
       const r = await run(node, cmd, args, opts);
@@ -60,6 +62,7 @@ describe('admin commands', () => {
     }
     expect([await state(root), await state(leaf)]).toEqual(before);
     expect((await sql(root.db, 'select count(*)::int as n from a'))[0]!.n).toBe(3000);
+    await sql(root.db, 'drop table public.reserved'); // out of the way of `missing` below
   });
 
   it('says so when there is nothing to do', async () => {

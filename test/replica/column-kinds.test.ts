@@ -86,3 +86,39 @@ describe.each([
     expect(await sql(leaf!.db, `select email from ck where id in (1, 2) order by id`)).toEqual([{ email: 'e2' }, { email: 'e1' }]);
   });
 });
+
+describe('keys compared with their own operators', () => {
+  it('copies in key chunks and applies by key with citext keys and keys of citext and int', async () => {
+    const ddl = `create extension if not exists citext;
+      create table public.ci (k citext primary key, v int);
+      create table public.mixed (a citext, b int, v int, primary key (a, b));`;
+    const { root, leaves: [leaf] } = await makeCluster('keyops', 1);
+    // The chunks (1,000 rows) cut through keys that differ only in case: equal to citext.
+    await sql(root.db, ddl + `
+      insert into ci select 'Key' || g, g from generate_series(1, 2500) g;
+      insert into mixed select case when g % 2 = 0 then 'AB' else 'ab' || (g % 3) end, g, g from generate_series(1, 2500) g;`);
+    await sql(leaf!.db, ddl);
+    expect((await run(root, 'create-root', [root.jobName])).exitCode).toBe(0);
+    expect((await run(root, 'add-table', ['ci', 'mixed'])).exitCode).toBe(0);
+    expect((await run(leaf!, 'create-leaf', [leaf!.jobName], { provider: root.db })).exitCode).toBe(0);
+    expect((await run(leaf!, 'add-table', ['ci', 'mixed'])).exitCode).toBe(0);
+    const all = async (url: string) => [
+      await sql(url, 'select k::text, v from ci order by k, v'),
+      await sql(url, 'select a::text, b, v from mixed order by a, b'),
+    ];
+    await syncLeaf(root, leaf!);
+    expect(await all(leaf!.db)).toEqual(await all(root.db));
+
+    // 'KEY7' is the row 'Key7' to citext: an update of it, a delete of 'key8'.
+    await sql(root.db, `begin;
+      update ci set v = -7 where k = 'KEY7';
+      delete from ci where k = 'key8';
+      update ci set k = 'KEY9' where k = 'Key9';
+      update mixed set v = -1 where a = 'ab' and b = 2;
+      commit;`);
+    await syncLeaf(root, leaf!);
+    expect(await all(leaf!.db)).toEqual(await all(root.db));
+    expect(await sql(leaf!.db, `select k::text, v from ci where k in ('key7', 'key8', 'key9') order by v`))
+      .toEqual([{ k: 'Key7', v: -7 }, { k: 'KEY9', v: 9 }]);
+  });
+});

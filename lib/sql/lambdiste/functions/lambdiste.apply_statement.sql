@@ -77,6 +77,7 @@ as $$
 declare
     _pk    text[];
     _cols  text[];
+    _always text[];
     _texts boolean;
 begin
     select array_agg(k.key_name order by k.key_position),
@@ -108,8 +109,9 @@ begin
                       ', ' order by attnum),
            bool_or(form is not null),
            case when bool_or(attidentity <> '') then 'overriding system value' else '' end,
-           coalesce(bool_or(attidentity = 'a' and attname::text <> all (pk)), false)
-      into _cols, defs, exprs, _texts, overriding, replace
+           coalesce(bool_or(attidentity = 'a' and attname::text <> all (pk)), false),
+           coalesce(array_agg(quote_ident(attname)) filter (where attidentity = 'a'), '{}')
+      into _cols, defs, exprs, _texts, overriding, replace, _always
       from (select attname, attnum, attidentity, format_type(atttypid, atttypmod) as type, lambdiste.text_form(atttypid) as form
               from pg_attribute
              where attrelid = i_table and attnum > 0 and not attisdropped and attgenerated = ''
@@ -122,9 +124,13 @@ begin
     end if;
     cols := array_to_string(_cols, ', ');
     pk_cols := array_to_string(_pk, ', ');
+    -- Key columns are set too: a key equal to the one there may read
+    -- otherwise (citext 'A' and 'a', numeric 1.0 and 1.00). Not ALWAYS
+    -- identity columns, which can only be set to DEFAULT (their values are
+    -- integers: equal is the same).
     conflict := format('on conflict (%s) do %s', pk_cols,
                        coalesce('update set ' || (select string_agg(format('%s = excluded.%s', c, c), ', ')
-                                                    from unnest(_cols) c where c <> all (_pk)), 'nothing'));
+                                                    from unnest(_cols) c where c <> all (_always)), 'nothing'));
 end;
 $$;
 

@@ -8,7 +8,8 @@
 --      Whether a leaf's table is in the provider's set is checked by the
 --      caller, which can reach the provider.
 -- Returns:
---      200 added, 201 already added, 400 no primary key, 404 no such table.
+--      200 added, 201 already added, 400 no primary key or a reserved
+--      column name, 404 no such table.
 -- Tables directly manipulated:
 --      insert - lambdiste.table_info
 create or replace function lambdiste.local_add_table(
@@ -35,6 +36,16 @@ begin
     if lambdiste.primary_key(_rel) is null then
         ret_code := 400;
         ret_note := format('Primary key missing on table: %s', _name);
+        return;
+    end if;
+    -- Events and the apply use these keys beside the row's columns.
+    select string_agg(quote_ident(attname), ', ') into ret_note
+      from pg_attribute
+     where attrelid = _rel and attnum > 0 and not attisdropped
+       and attname in ('_lambdiste_text_', '_lambdiste_ev_ord_', '_lambdiste_op_');
+    if ret_note is not null then
+        ret_code := 400;
+        ret_note := format('Column name reserved by Lambdiste on table %s: %s', _name, ret_note);
         return;
     end if;
 
