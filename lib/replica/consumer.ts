@@ -39,6 +39,14 @@ export interface ConsumerOptions {
   failpoint?: (point: Failpoint) => void;
   /** The clock deadlines are measured with (tests move it). */
   clock?: () => number;
+  /**
+   * Stop soon (SIGTERM to a worker): no new page, chunk or batch is
+   * started; the batch in flight commits what it has applied, with its
+   * position, and a copy chunk in flight is rolled back.
+   */
+  signal?: AbortSignal;
+  /** Names the connections opened here in pg_stat_activity (default "lambdiste"). */
+  applicationName?: string;
   /** Connections to reuse (a warm Lambda keeps them); opened here otherwise. */
   provider?: pg.Client;
   subscriber?: pg.Client;
@@ -63,13 +71,14 @@ export interface ConsumerRun {
  * overlap: the second finds the lock taken and returns `busy`.
  */
 export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
-  const provider = opts.provider ?? (await connect(opts.providerUrl));
-  const subscriber = opts.subscriber ?? (await connect(opts.subscriberUrl));
+  const open = (url: string) => connect(url, opts.applicationName);
+  const provider = opts.provider ?? (await open(opts.providerUrl));
+  const subscriber = opts.subscriber ?? (await open(opts.subscriberUrl));
   const result: ConsumerRun = { busy: false, batches: 0, events: 0, copiedRows: 0, moreWork: false, pendingTables: 0 };
   const safety = opts.safetyMs ?? 1000;
   const clock = opts.clock ?? Date.now;
   const msLeft = () => opts.deadline - safety - clock();
-  const timeLeft = () => msLeft() > 0;
+  const timeLeft = () => !opts.signal?.aborted && msLeft() > 0;
   const lockKey = `${opts.queue}/${opts.consumer}`;
   try {
     const { rows } = await subscriber.query(
@@ -87,8 +96,9 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
         maxParallelCopy: opts.maxParallelCopy ?? 1,
         timeLeft,
         failpoint: opts.failpoint,
-        openProvider: () => connect(opts.providerUrl),
-        openSubscriber: () => connect(opts.subscriberUrl),
+        openProvider: () => open(opts.providerUrl),
+        openSubscriber: () => open(opts.subscriberUrl),
+        signal: opts.signal,
         onCopyProgress: opts.onCopyProgress,
         log: opts.log ?? (() => {}),
       };
