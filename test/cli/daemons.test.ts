@@ -1,7 +1,8 @@
 /**
  * `worker` and `ticker` as users run them (node bin/lambdiste.mjs NODE.ini
  * worker, each in its own process): they outlive their connections being
- * cut, stop on SIGTERM with exit code 0, and end on a configuration error.
+ * cut, retry an event the subscriber refuses until the cause is fixed,
+ * stop on SIGTERM with exit code 0, and end on a configuration error.
  */
 import { describe, expect, it } from 'vitest';
 import { checksum, makeCluster, replicatedPair, run, sql } from '../helpers/nodes.ts';
@@ -37,6 +38,42 @@ describe('daemons', () => {
     expect(ticker.log()).toMatch(/^INFO Ticker stopped after \d+ ticks$/m);
     for (const p of [ticker, worker]) expect(p.log()).not.toContain(passwordOf(root.db));
     expect(await checksum(leaf.db, 't')).toBe(await checksum(root.db, 't'));
+  });
+
+  it('retries an event the subscriber refuses, shows it in status, and catches up once the cause is fixed', async () => {
+    const { root, leaf } = await replicatedPair('refused', ddl, 't');
+    await sql(leaf.db, 'alter table t add constraint small check (v < 100)');
+    const rootWorker = startCli(root, 'worker', { tick_period: '0.1' });
+    const leafWorker = startCli(leaf, 'worker', { loop_delay: '0.1', retry_delay: '0.2', retry_max_delay: '0.5' });
+    await sql(root.db, 'insert into t values (1, 5), (2, 500)');
+
+    const refused = /^ERROR Cannot apply event (\d+) to public\.t: new row for relation "t" violates check constraint "small" \(failure (\d+), retrying in \d+ ms\)$/gm;
+    await until('the worker to retry the event', () => [...leafWorker.log().matchAll(refused)].length >= 3);
+    const [first, , third] = [...leafWorker.log().matchAll(refused)];
+    expect([first![2], third![2]]).toEqual(['1', '3']);
+    expect(third![1]).toBe(first![1]);
+    // Nothing of the batch is applied, not even the row the constraint accepts.
+    expect(await count(leaf.db)).toBe(0);
+
+    const status = await run(leaf, 'status');
+    const leafRow = (status.data as Record<string, unknown>[]).find((r) => r.node === leaf.jobName)!;
+    expect(leafRow).toMatchObject({
+      last_error: `Cannot apply event ${first![1]} to public.t: new row for relation "t" violates check constraint "small"`,
+      error_since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    expect(leafRow.error_attempts).toBeGreaterThanOrEqual(3);
+    expect(status.log).toContainEqual(expect.stringMatching(
+      new RegExp(`^INFO {7}ERR: ${leaf.jobName}: Cannot apply event ${first![1]} to public\\.t: .* \\(failing since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC, \\d+ attempts\\)$`)));
+
+    await sql(leaf.db, 'alter table t drop constraint small');
+    await until('the leaf to catch up', async () => (await count(leaf.db)) === 2);
+    await until('the error to leave status', async () => {
+      const rows = (await run(leaf, 'status')).data as Record<string, unknown>[];
+      return rows.find((r) => r.node === leaf.jobName)!.last_error === null;
+    });
+    expect(leafWorker.log()).toMatch(/^INFO Recovered after \d+ failed rounds$/m);
+    expect(await checksum(leaf.db, 't')).toBe(await checksum(root.db, 't'));
+    expect([await rootWorker.stop(), await leafWorker.stop()]).toEqual([0, 0]);
   });
 
   it('stops on SIGTERM in the middle of a copy with exit code 0, leaving only whole chunks copied', async () => {
