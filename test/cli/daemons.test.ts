@@ -29,6 +29,8 @@ describe('daemons', () => {
     await sql(root.db, 'insert into t values (2, 2)');
     await until('the second row on the leaf', async () => (await count(leaf.db)) === 2);
 
+    // The row is committed before the round that applied it ends and logs.
+    await until('both daemons to log their recovery', () => [ticker, worker].every((p) => p.log().includes('INFO Recovered')));
     for (const p of [ticker, worker]) {
       expect(p.log()).toMatch(/^ERROR terminating connection due to administrator command \(failure 1, retrying in 1 s\)$/m);
       expect(p.log()).toMatch(/^INFO Recovered after 1 failed round$/m);
@@ -71,7 +73,7 @@ describe('daemons', () => {
       const rows = (await run(leaf, 'status')).data as Record<string, unknown>[];
       return rows.find((r) => r.node === leaf.jobName)!.last_error === null;
     });
-    expect(leafWorker.log()).toMatch(/^INFO Recovered after \d+ failed rounds$/m);
+    await until('the worker to log its recovery', () => /^INFO Recovered after \d+ failed rounds$/m.test(leafWorker.log()));
     expect(await checksum(leaf.db, 't')).toBe(await checksum(root.db, 't'));
     expect([await rootWorker.stop(), await leafWorker.stop()]).toEqual([0, 0]);
   });
