@@ -16,20 +16,21 @@ export class KeptConnections {
 
   /** The connection to `url`, opened on first use. */
   get(url: string): Promise<pg.Client> {
-    let c = this.clients.get(url);
-    if (!c) {
-      c = this.open(url).then((client) => {
-        // Added once per connection, not per round.
-        client.on('error', (err) => {
-          if (!this.lost.has(client)) this.lost.set(client, err);
-        });
-        return client;
+    const kept = this.clients.get(url);
+    if (kept) return kept;
+    const opening = this.open(url).then((client) => {
+      // Added once per connection, not per round.
+      client.on('error', (err) => {
+        if (!this.lost.has(client)) this.lost.set(client, err);
       });
-      // A failed connect is reported by the round that awaited it; the next round tries again.
-      c.catch(() => this.clients.delete(url));
-      this.clients.set(url, c);
-    }
-    return c;
+      return client;
+    });
+    // A failed connect is reported by the round that awaited it; the next round tries again.
+    opening.catch(() => {
+      if (this.clients.get(url) === opening) this.clients.delete(url);
+    });
+    this.clients.set(url, opening);
+    return opening;
   }
 
   /**
