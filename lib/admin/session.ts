@@ -40,8 +40,9 @@ export function traceQueries(client: pg.Client, log: LogFn): pg.Client {
   return client;
 }
 
-export async function openClient(ctx: CommandContext, url: string): Promise<pg.Client> {
-  const c = await connect(url);
+/** A connection for a command; `applicationName` names it in pg_stat_activity (daemons use their job name). */
+export async function openClient(ctx: CommandContext, url: string, applicationName?: string): Promise<pg.Client> {
+  const c = await connect(url, applicationName);
   return ctx.verbose ? traceQueries(c, ctx.log) : c;
 }
 
@@ -68,6 +69,11 @@ async function hasSchema(db: pg.ClientBase): Promise<boolean> {
   return rows[0].ok;
 }
 
+/** This database's node for `queue`, or null (also when Lambdiste is not installed here). */
+export async function findNode(db: pg.ClientBase, queue: string): Promise<NodeRow | null> {
+  return (await hasSchema(db)) ? readNode(db, queue) : null;
+}
+
 /**
  * Opens the node's database (installing or upgrading the schemas when
  * `installSchemas`), runs `fn`, and closes every connection it opened.
@@ -81,7 +87,7 @@ export async function withNodeSession<T>(
   let provider: pg.Client | null = null;
   try {
     if (opts.installSchemas) await install(db);
-    const node = (await hasSchema(db)) ? await readNode(db, ctx.config.queueName) : null;
+    const node = await findNode(db, ctx.config.queueName);
     const session: NodeSession = {
       queue: ctx.config.queueName,
       db,
@@ -102,7 +108,7 @@ export async function withNodeSession<T>(
 }
 
 /** The node, or a clear error telling the user what to run first. */
-export function requireNode(s: NodeSession, type?: 'root' | 'leaf'): NodeRow {
+export function requireNode(s: Pick<NodeSession, 'node' | 'queue'>, type?: 'root' | 'leaf'): NodeRow {
   if (!s.node) {
     throw new CommandError(`No node for queue "${s.queue}" in this database: run create-root or create-leaf first`);
   }

@@ -1,10 +1,18 @@
 import { getConsumerInfo, getQueueInfo } from '../queue/api.ts';
 import { connect } from '../db/connect.ts';
+import { readConsumerErrors, type ConsumerError } from '../replica/consumer-error.ts';
 import { requireNode, withNodeSession } from './session.ts';
 import type { CommandContext, CommandResult, ResultTable } from './types.ts';
 
-/** Tables on a node as londiste3 counts them: ok / half-way / not yet copied. */
-async function tableCounts(url: string, queue: string): Promise<string> {
+interface NodeState {
+  /** Tables as londiste3 counts them: ok / half-way / not yet copied. */
+  tables: string;
+  /** Why the node's consumer is failing, if it is. */
+  failing: ConsumerError | undefined;
+}
+
+/** What `status` shows of a node, read from its own database. */
+async function nodeState(url: string, queue: string, consumer: string | null): Promise<NodeState> {
   const db = await connect(url);
   try {
     const { rows } = await db.query(
@@ -14,7 +22,8 @@ async function tableCounts(url: string, queue: string): Promise<string> {
          from lambdiste.get_table_list($1)`,
       [queue],
     );
-    return `${rows[0].ok}/${rows[0].half}/${rows[0].waiting}`;
+    const failing = consumer === null ? undefined : (await readConsumerErrors(db, queue)).find((e) => e.consumer === consumer);
+    return { tables: `${rows[0].ok}/${rows[0].half}/${rows[0].waiting}`, failing };
   } finally {
     await db.end().catch(() => undefined);
   }
@@ -24,8 +33,10 @@ async function tableCounts(url: string, queue: string): Promise<string> {
  * status: the queue's nodes as a londiste3-style tree (root, then its
  * leaves), each with its tables (ok/copying/waiting), lag behind the
  * newest tick, last tick and pending events; a node that cannot be
- * reached gets an ERR line instead. The same facts are returned as data
- * for the admin function.
+ * reached gets an ERR line instead. A leaf whose consumer is failing gets
+ * an ERR line too, under its own, as londiste3 shows a consumer's error:
+ * the last error and since when its rounds have been failing. The same
+ * facts are returned as data for the admin function.
  */
 export async function status(ctx: CommandContext): Promise<CommandResult> {
   return withNodeSession(ctx, async (s) => {
@@ -41,37 +52,46 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
     );
     const table: ResultTable = {
       title: `Queue ${s.queue}`,
-      columns: ['node', 'type', 'tables', 'lag', 'tick', 'pending', 'error'],
+      columns: ['node', 'type', 'tables', 'lag', 'tick', 'pending', 'error', 'last_error', 'error_since', 'error_attempts'],
       rows: [],
     };
     for (const m of members) {
       const c = m.member_consumer ? consumers.get(m.member_consumer) : undefined;
       const url = m.member_type === 'root' ? rootUrl : m.member_name === node.name ? ctx.config.db : m.member_location;
-      let tables: string | null = null;
+      let state: NodeState | undefined;
       let error: string | null = null;
       if (url) {
         try {
-          tables = await tableCounts(url, s.queue);
+          state = await nodeState(url, s.queue, m.member_type === 'leaf' ? m.member_consumer : null);
         } catch (err) {
           error = (err as Error).message;
         }
       }
+      const failing = state?.failing;
       const lag = m.member_type === 'root' ? queue!.tickerLag : (c?.lag ?? null);
       table.rows.push([
-        m.member_name, m.member_type, tables,
+        m.member_name, m.member_type, state?.tables ?? null,
         lag === null ? null : `${Math.round(lag)}s`,
         m.member_type === 'root' ? queue!.lastTickId : (c?.lastTick ?? null),
         m.member_type === 'root' ? queue!.evNew : (c?.pendingEvents ?? null),
         error,
+        failing?.message ?? null,
+        failing?.since.toISOString() ?? null,
+        failing?.attempts ?? null,
       ]);
     }
     for (const [i, r] of table.rows.entries()) {
-      const [name, type, tables, lag, tick, pending, error] = r;
+      const [name, type, tables, lag, tick, pending, error, lastError, since, attempts] = r;
       const indent = i === 0 ? '' : '  +--';
       ctx.log('INFO', `${indent}${name} (${type})`);
       const pad = i === 0 ? '  ' : '      ';
       if (error) ctx.log('INFO', `${pad}ERR: ${name}: ${error}`);
       else ctx.log('INFO', `${pad}Tables: ${tables ?? '?'}  Lag: ${lag ?? '?'}, Tick: ${tick ?? '?'}, Pending: ${pending ?? '?'}`);
+      if (lastError) {
+        // londiste3 shows the first line of a consumer's error.
+        const when = `${String(since).slice(0, 19).replace('T', ' ')} UTC`;
+        ctx.log('INFO', `${pad}ERR: ${name}: ${String(lastError).split('\n')[0]} (failing since ${when}, ${attempts} attempt${attempts === 1 ? '' : 's'})`);
+      }
     }
     return {
       exitCode: 0,

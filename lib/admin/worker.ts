@@ -1,46 +1,167 @@
+import type pg from 'pg';
+import { ConfigError } from '../config.ts';
+import { runForever, type DaemonOptions } from '../daemon.ts';
+import { KeptConnections } from '../db/kept.ts';
+import { hideSecrets } from '../db/secrets.ts';
+import { SchemaTooNewError } from '../install.ts';
 import { runMaintenance, tickAll } from '../queue/api.ts';
-import { runTicker } from '../queue/ticker.ts';
+import { TickerSchedule } from '../queue/ticker.ts';
 import { runConsumer } from '../replica/consumer.ts';
-import { CommandError, openClient, readNode, requireNode, withNodeSession } from './session.ts';
+import { CommandError, findNode, openClient, requireNode, type NodeRow } from './session.ts';
 import type { CommandContext, CommandOptions, CommandResult } from './types.ts';
 
 const ok: CommandResult = { exitCode: 0, tables: [] };
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-  });
-
-function seconds(v: string | undefined, fallback: number): number {
+function seconds(ctx: CommandContext, name: string, fallback: number): number {
+  const v = ctx.config.settings[name];
   const n = v === undefined ? fallback : Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new CommandError(`Invalid number of seconds: ${v}`);
+  if (!Number.isFinite(n) || n < 0) throw new CommandError(`Invalid number of seconds for ${name}: ${v}`);
   return n;
+}
+
+/**
+ * Errors no retry can fix, which end a daemon with exit code 1: a bad ini,
+ * no node or the wrong kind of node, a schema newer than this Lambdiste, a
+ * password refused, a database that does not exist. Everything else
+ * (connections refused or cut, a server restarting, serialization failures
+ * and deadlocks, an event the subscriber cannot apply yet) is retried.
+ */
+export function isConfigurationError(err: unknown): boolean {
+  if (err instanceof CommandError || err instanceof ConfigError || err instanceof SchemaTooNewError) return true;
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  // invalid_authorization_specification, invalid_password, invalid_catalog_name
+  return code === '28000' || code === '28P01' || code === '3D000';
+}
+
+/** This database's node for the queue (a root if `type` says so), or a configuration error. */
+async function nodeOf(ctx: CommandContext, db: pg.ClientBase, type?: 'root'): Promise<NodeRow> {
+  const node = requireNode({ queue: ctx.config.queueName, node: await findNode(db, ctx.config.queueName) });
+  if (type === 'root' && node.type !== 'root') throw new CommandError(`This database is not the root of queue "${ctx.config.queueName}"`);
+  return node;
+}
+
+/** A node's daemon: one round of its work at a time, on connections kept between rounds. */
+interface Daemon {
+  /** Resolves to the milliseconds to wait before the next round. */
+  round(): Promise<number>;
+  /** Logs what the daemon did, once it is stopped. */
+  stopped(): void;
+}
+
+/** The root's: pgqd's work, ticking every tick_period and running maintenance every maint_period. */
+function tickerDaemon(ctx: CommandContext, conns: KeptConnections): Daemon {
+  const schedule = new TickerSchedule(seconds(ctx, 'tick_period', 1) * 1000, seconds(ctx, 'maint_period', 30) * 1000);
+  let ticks = 0;
+  return {
+    async round() {
+      ticks += (await schedule.round(await conns.get(ctx.config.db))).ticks;
+      return schedule.wait();
+    },
+    stopped: () => ctx.log('INFO', `Ticker stopped after ${ticks} ticks`),
+  };
+}
+
+/**
+ * A leaf's: one consumer run per round (copy work, batches until idle or
+ * for 30 s, sequences), then loop_delay of rest unless work is left.
+ */
+function consumerDaemon(ctx: CommandContext, conns: KeptConnections, node: NodeRow, providerUrl: string): Daemon {
+  const loopDelay = seconds(ctx, 'loop_delay', 0.2) * 1000;
+  const parallel = Number(ctx.config.settings.parallel_copies ?? 1);
+  return {
+    async round() {
+      const r = await runConsumer({
+        queue: ctx.config.queueName,
+        consumer: node.consumer ?? node.name,
+        providerUrl,
+        subscriberUrl: ctx.config.db,
+        provider: await conns.get(providerUrl),
+        subscriber: await conns.get(ctx.config.db),
+        deadline: Date.now() + 30_000,
+        maxParallelCopy: parallel,
+        signal: ctx.signal,
+        applicationName: ctx.config.jobName,
+        log: (level, message) => ctx.log(level, message),
+      });
+      if (r.busy) ctx.log('WARNING', 'Another worker is running for this node');
+      else if (r.batches || r.copiedRows) {
+        ctx.log('INFO', `Applied ${r.batches} batch(es), ${r.events} event(s)${r.copiedRows ? `, copied ${r.copiedRows} row(s)` : ''}`);
+      }
+      return r.moreWork ? 0 : loopDelay;
+    },
+    stopped: () => {},
+  };
+}
+
+/**
+ * Runs this node's daemon (the ticker on a root, the consumer on a leaf;
+ * only a root with `type`) until SIGTERM/SIGINT, or for one round with
+ * `once`. Rounds that fail are logged and retried with back-off, on new
+ * connections (lib/daemon.ts); a configuration error ends it. The first
+ * round also finds out what the node is, so a database that is down at
+ * start is waited for like one that goes down later.
+ */
+async function serve(ctx: CommandContext, once: boolean, type?: 'root'): Promise<CommandResult> {
+  // Passwords of every database the daemon talks to, kept out of its log.
+  const secretsIn = [ctx.config.db];
+  const conns = new KeptConnections((url) => openClient(ctx, url, ctx.config.jobName));
+  let daemon: Daemon | undefined;
+  const round = async () => {
+    if (!daemon) {
+      const node = await nodeOf(ctx, await conns.get(ctx.config.db), type);
+      if (node.type === 'root') {
+        daemon = tickerDaemon(ctx, conns);
+      } else {
+        const providerUrl = ctx.config.settings.provider_db ?? node.providerUrl;
+        if (!providerUrl) throw new CommandError('This leaf has no provider');
+        secretsIn.push(providerUrl);
+        daemon = consumerDaemon(ctx, conns, node, providerUrl);
+      }
+    }
+    return daemon.round();
+  };
+  const options: DaemonOptions = {
+    signal: ctx.signal,
+    log: ctx.log,
+    retryDelayMs: seconds(ctx, 'retry_delay', 1) * 1000,
+    maxRetryDelayMs: seconds(ctx, 'retry_max_delay', 30) * 1000,
+    isFatal: isConfigurationError,
+    describe: (err) => hideSecrets(err instanceof Error ? err.message : String(err), secretsIn),
+  };
+  try {
+    if (once) {
+      await round();
+      return ok;
+    }
+    await runForever(async () => {
+      try {
+        return await round();
+      } catch (err) {
+        throw await conns.reset(err);
+      }
+    }, options);
+    daemon?.stopped();
+    return ok;
+  } finally {
+    await conns.close();
+  }
 }
 
 /**
  * ticker: closes batches on the root in this process (what the ticker
  * Lambda does on its schedule): one round with --once, else until stopped.
- * Settings: tick_period (seconds, default 1), maint_period (default 30).
+ * Settings: tick_period (seconds, default 1), maint_period (default 30),
+ * retry_delay and retry_max_delay (back-off after a failed round, default 1 and 30).
  */
 export async function ticker(ctx: CommandContext, options: CommandOptions): Promise<CommandResult> {
+  if (!options.once) return serve(ctx, false, 'root');
   const db = await openClient(ctx, ctx.config.db);
   try {
-    const node = await readNode(db, ctx.config.queueName).catch(() => null);
-    if (!node || node.type !== 'root') throw new CommandError(`This database is not the root of queue "${ctx.config.queueName}"`);
-    if (options.once) {
-      const ticks = await tickAll(db);
-      const maint = await runMaintenance(db);
-      ctx.log('INFO', `Ticks: ${ticks}${maint.length ? `, maintenance: ${maint.join(', ')}` : ''}`);
-      return ok;
-    }
-    const r = await runTicker(db, {
-      deadline: Number.MAX_SAFE_INTEGER,
-      tickPeriodMs: seconds(ctx.config.settings.tick_period, 1) * 1000,
-      maintPeriodMs: seconds(ctx.config.settings.maint_period, 30) * 1000,
-      signal: ctx.signal,
-    });
-    ctx.log('INFO', `Ticker stopped after ${r.ticks} ticks`);
+    await nodeOf(ctx, db, 'root');
+    const ticks = await tickAll(db);
+    const maint = await runMaintenance(db);
+    ctx.log('INFO', `Ticks: ${ticks}${maint.length ? `, maintenance: ${maint.join(', ')}` : ''}`);
     return ok;
   } finally {
     await db.end().catch(() => undefined);
@@ -52,31 +173,14 @@ export async function ticker(ctx: CommandContext, options: CommandOptions): Prom
  * leaf it applies batches and copies tables; on the root it runs the
  * ticker (the root has nothing else to do). --once does one round.
  * Settings: loop_delay (seconds idle between rounds, default 0.2),
- * parallel_copies (default for max_parallel_copy, default 1).
+ * parallel_copies (default for max_parallel_copy, default 1), retry_delay
+ * and retry_max_delay (default 1 and 30), and the root's ticker settings.
  */
 export async function worker(ctx: CommandContext, options: CommandOptions): Promise<CommandResult> {
-  const node = await withNodeSession(ctx, async (s) => requireNode(s));
-  if (node.type === 'root') return ticker(ctx, options);
-  const providerUrl = ctx.config.settings.provider_db ?? node.providerUrl;
-  if (!providerUrl) throw new CommandError('This leaf has no provider');
-  const loopDelay = seconds(ctx.config.settings.loop_delay, 0.2) * 1000;
-  const parallel = Number(ctx.config.settings.parallel_copies ?? 1);
-  for (;;) {
-    const r = await runConsumer({
-      queue: ctx.config.queueName,
-      consumer: node.consumer ?? node.name,
-      providerUrl,
-      subscriberUrl: ctx.config.db,
-      deadline: Date.now() + 30_000,
-      maxParallelCopy: parallel,
-      log: (level, message) => ctx.log(level, message),
-    });
-    if (r.busy) ctx.log('WARNING', 'Another worker is running for this node');
-    else if (r.batches || r.copiedRows) {
-      ctx.log('INFO', `Applied ${r.batches} batch(es), ${r.events} event(s)${r.copiedRows ? `, copied ${r.copiedRows} row(s)` : ''}`);
-    }
-    if (options.once || ctx.signal?.aborted) return ok;
-    if (!r.moreWork) await sleep(loopDelay, ctx.signal);
-    if (ctx.signal?.aborted) return ok;
+  if (options.once) {
+    const db = await openClient(ctx, ctx.config.db);
+    const root = await nodeOf(ctx, db).then((n) => n.type === 'root').finally(() => db.end().catch(() => undefined));
+    if (root) return ticker(ctx, options);
   }
+  return serve(ctx, Boolean(options.once));
 }

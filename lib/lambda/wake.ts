@@ -1,7 +1,19 @@
 import type pg from 'pg';
+import { retryDelay } from '../daemon.ts';
 import type { Invoker } from '../invoke/invoker.ts';
 import { getConsumerInfo, getQueueInfo } from '../queue/api.ts';
 import type { NodeSpec } from '../topology.ts';
+
+export interface WakerOptions {
+  /** An open batch older than this is taken to belong to a run that died (default 30 s). */
+  staleMs?: number;
+  /** Every leaf is invoked at least this often (default 30 s); also the longest back-off. */
+  periodicMs?: number;
+  /** First back-off for a leaf that made no progress (default 1 s); it doubles each time. */
+  retryDelayMs?: number;
+  /** The clock the waits are measured with (tests move it). */
+  clock?: () => number;
+}
 
 /**
  * Decides, after each tick, which leaves' consumers to invoke: those with a
@@ -10,24 +22,41 @@ import type { NodeSpec } from '../topology.ts';
  * to have died and the leaf is invoked again (its lock makes a duplicate
  * harmless). Every leaf is also invoked every `periodicMs`, so copy work
  * and sequences advance even when no batch arrives.
+ *
+ * A leaf whose position has not moved since it was last invoked (its run
+ * failed, say on an event the subscriber refuses, or has not started yet)
+ * is invoked again only after a growing delay, 1 s doubling up to
+ * `periodicMs`, not at every tick; the delay starts over once it moves.
+ * The consumer records its error for `status` and never re-invokes itself
+ * after one, so these wakes are its retries.
  */
-export function consumerWaker(invoker: Invoker, root: NodeSpec, leaves: NodeSpec[], opts: { staleMs?: number; periodicMs?: number } = {}) {
+export function consumerWaker(invoker: Invoker, root: NodeSpec, leaves: NodeSpec[], opts: WakerOptions = {}) {
   const staleMs = opts.staleMs ?? 30_000;
   const periodicMs = opts.periodicMs ?? 30_000;
-  const lastInvoked = new Map<string, number>();
+  const firstRetry = opts.retryDelayMs ?? 1000;
+  const clock = opts.clock ?? Date.now;
+  /**
+   * Per leaf, its last invocation: when, its position then, whether a batch
+   * was waiting, and how many invocations in a row with a batch waiting
+   * have left the position where it was.
+   */
+  const last = new Map<string, { at: number; tick: number | undefined; waiting: boolean; stuck: number }>();
   return async (db: pg.ClientBase): Promise<string[]> => {
     if (leaves.length === 0) return [];
     const [queue] = await getQueueInfo(db, root.queue);
     const consumers = new Map((await getConsumerInfo(db, root.queue)).map((c) => [c.consumerName, c]));
     const woken: string[] = [];
-    const now = Date.now();
+    const now = clock();
     for (const leaf of leaves) {
       const c = consumers.get(leaf.name);
-      const since = now - (lastInvoked.get(leaf.name) ?? 0);
+      const prev = last.get(leaf.name);
+      const since = now - (prev?.at ?? -Infinity);
       const batchWaiting = c !== undefined && queue !== undefined && c.lastTick < queue.lastTickId;
+      const stuck = prev?.waiting && c?.lastTick === prev.tick ? prev.stuck + 1 : 0;
+      const backOff = stuck === 0 ? 0 : retryDelay(stuck, firstRetry, periodicMs);
       const running = c?.currentBatch != null && c.lastSeen * 1000 < staleMs;
-      if ((batchWaiting && !running) || since >= periodicMs) {
-        lastInvoked.set(leaf.name, now);
+      if ((batchWaiting && !running && since >= backOff) || since >= periodicMs) {
+        last.set(leaf.name, { at: now, tick: c?.lastTick, waiting: batchWaiting, stuck });
         await invoker.invokeConsumer({ node: leaf.name });
         woken.push(leaf.name);
       }

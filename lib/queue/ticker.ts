@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect.ts';
+import { pause } from '../daemon.ts';
 import { runMaintenance, tickAll } from './api.ts';
 
 export interface TickerOptions {
@@ -30,50 +31,61 @@ export interface TickerRun {
   idle: boolean;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
+/**
+ * When the ticker's rounds and maintenance are due. Rounds keep their
+ * cadence (the next one starts one period after the previous started);
+ * maintenance runs at the first round, then every maintPeriodMs. Kept
+ * across rounds, and across the reconnects of a daemon.
+ */
+export class TickerSchedule {
+  private nextRound = Date.now();
+  private nextMaint = Date.now();
+
+  constructor(private readonly tickPeriodMs = 1000, private readonly maintPeriodMs = 30_000) {}
+
+  /** One round: pgq.ticker() for all queues (it decides whether a tick is due), then maintenance if due. */
+  async round(db: Db): Promise<{ ticks: number; maintenance: number }> {
+    const ticks = await tickAll(db);
+    let maintenance = 0;
+    if (Date.now() >= this.nextMaint) {
+      maintenance = (await runMaintenance(db)).length;
+      this.nextMaint = Date.now() + this.maintPeriodMs;
     }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+    return { ticks, maintenance };
+  }
+
+  /** After a round: milliseconds until the next one is due (0 when late). */
+  wait(): number {
+    this.nextRound += this.tickPeriodMs;
+    const wait = this.nextRound - Date.now();
+    if (wait > 0) return wait;
+    this.nextRound = Date.now();
+    return 0;
+  }
+}
 
 /**
  * What pgqd does, bounded in time: every tickPeriodMs, pgq.ticker() for
- * all queues (it decides whether a tick is due); every maintPeriodMs, the
- * maintenance pgq.maint_operations() lists. Rounds keep their cadence
- * (the next one starts one period after the previous started).
+ * all queues; every maintPeriodMs, the maintenance pgq.maint_operations()
+ * lists (see TickerSchedule).
  */
 export async function runTicker(db: Db, opts: TickerOptions): Promise<TickerRun> {
-  const tickPeriod = opts.tickPeriodMs ?? 1000;
-  const maintPeriod = opts.maintPeriodMs ?? 30_000;
+  const schedule = new TickerSchedule(opts.tickPeriodMs, opts.maintPeriodMs);
   const safety = opts.safetyMs ?? 1000;
   const run: TickerRun = { rounds: 0, ticks: 0, maintenance: 0, idle: false };
-  let nextMaint = Date.now();
-  let nextRound = Date.now();
   let lastTick = Date.now();
   while (!opts.signal?.aborted && Date.now() + safety < opts.deadline) {
-    const ticks = await tickAll(db);
+    const r = await schedule.round(db);
     run.rounds++;
-    run.ticks += ticks;
-    if (ticks > 0) lastTick = Date.now();
-    if (Date.now() >= nextMaint) {
-      run.maintenance += (await runMaintenance(db)).length;
-      nextMaint = Date.now() + maintPeriod;
-    }
-    if (opts.afterTick) await opts.afterTick(ticks);
+    run.ticks += r.ticks;
+    run.maintenance += r.maintenance;
+    if (r.ticks > 0) lastTick = Date.now();
+    if (opts.afterTick) await opts.afterTick(r.ticks);
     if (opts.idleExitMs !== undefined && Date.now() - lastTick >= opts.idleExitMs) {
       run.idle = true;
       break;
     }
-    nextRound += tickPeriod;
-    const wait = Math.min(nextRound - Date.now(), opts.deadline - safety - Date.now());
-    if (wait > 0) await sleep(wait, opts.signal);
-    else nextRound = Date.now();
+    await pause(Math.min(schedule.wait(), opts.deadline - safety - Date.now()), opts.signal);
   }
   return run;
 }

@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import { connect } from '../db/connect.ts';
+import { hideSecrets } from '../db/secrets.ts';
 import { applyNextBatch, type Failpoint } from './batch.ts';
+import { clearConsumerError, recordConsumerError } from './consumer-error.ts';
 import { doCopyWork, okTables } from './copy-work.ts';
 import { syncSequences } from './sequences.ts';
 
@@ -39,6 +41,14 @@ export interface ConsumerOptions {
   failpoint?: (point: Failpoint) => void;
   /** The clock deadlines are measured with (tests move it). */
   clock?: () => number;
+  /**
+   * Stop soon (SIGTERM to a worker): no new page, chunk or batch is
+   * started; the batch in flight commits what it has applied, with its
+   * position, and a copy chunk in flight is rolled back.
+   */
+  signal?: AbortSignal;
+  /** Names the connections opened here in pg_stat_activity (default "lambdiste"). */
+  applicationName?: string;
   /** Connections to reuse (a warm Lambda keeps them); opened here otherwise. */
   provider?: pg.Client;
   subscriber?: pg.Client;
@@ -57,19 +67,42 @@ export interface ConsumerRun {
 }
 
 /**
+ * Records a failed run on the subscriber for `status`, on a connection of
+ * its own: the run's may be the one that broke. A subscriber that cannot
+ * be reached gets nothing recorded; the caller reports the error anyway.
+ */
+async function noteFailure(opts: ConsumerOptions, err: unknown): Promise<void> {
+  const message = hideSecrets(err instanceof Error ? err.message : String(err), [opts.providerUrl, opts.subscriberUrl]);
+  try {
+    const db = await connect(opts.subscriberUrl, opts.applicationName);
+    try {
+      await recordConsumerError(db, opts.queue, opts.consumer, err, message);
+    } finally {
+      await db.end().catch(() => undefined);
+    }
+  } catch {
+    /* nowhere to record it */
+  }
+}
+
+/**
  * One consumer run for one subscriber: takes the subscriber's lock, does
  * copy work, then applies batches until there is nothing left or no time
  * left, then syncs sequences. Two runs for the same subscriber never
- * overlap: the second finds the lock taken and returns `busy`.
+ * overlap: the second finds the lock taken and returns `busy`. A run that
+ * fails has nothing of its failed batch applied; it records its error on
+ * the subscriber (shown by `status`) and throws it; the next run that
+ * succeeds clears it.
  */
 export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
-  const provider = opts.provider ?? (await connect(opts.providerUrl));
-  const subscriber = opts.subscriber ?? (await connect(opts.subscriberUrl));
+  const open = (url: string) => connect(url, opts.applicationName);
+  const provider = opts.provider ?? (await open(opts.providerUrl));
+  const subscriber = opts.subscriber ?? (await open(opts.subscriberUrl));
   const result: ConsumerRun = { busy: false, batches: 0, events: 0, copiedRows: 0, moreWork: false, pendingTables: 0 };
   const safety = opts.safetyMs ?? 1000;
   const clock = opts.clock ?? Date.now;
   const msLeft = () => opts.deadline - safety - clock();
-  const timeLeft = () => msLeft() > 0;
+  const timeLeft = () => !opts.signal?.aborted && msLeft() > 0;
   const lockKey = `${opts.queue}/${opts.consumer}`;
   try {
     const { rows } = await subscriber.query(
@@ -87,8 +120,9 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
         maxParallelCopy: opts.maxParallelCopy ?? 1,
         timeLeft,
         failpoint: opts.failpoint,
-        openProvider: () => connect(opts.providerUrl),
-        openSubscriber: () => connect(opts.subscriberUrl),
+        openProvider: () => open(opts.providerUrl),
+        openSubscriber: () => open(opts.subscriberUrl),
+        signal: opts.signal,
         onCopyProgress: opts.onCopyProgress,
         log: opts.log ?? (() => {}),
       };
@@ -128,6 +162,11 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
       }
       await syncSequences(provider, subscriber, opts.queue);
       result.moreWork = stoppedEarly || result.pendingTables > 0;
+      await clearConsumerError(subscriber, opts.queue, opts.consumer);
+    } catch (err) {
+      // A stop request may end a copy chunk by closing its connections: not a failure.
+      if (!opts.signal?.aborted) await noteFailure(opts, err);
+      throw err;
     } finally {
       await subscriber
         .query(`select pg_advisory_unlock(hashtext('lambdiste.consumer'), hashtext($1))`, [lockKey])

@@ -44,6 +44,8 @@ export interface CopyContext extends BatchContext {
   /** Milliseconds left before this run must stop. */
   msLeft: () => number;
   onCopyProgress?: (table: string, rows: number) => void;
+  /** Aborted to stop soon: the chunk in flight is rolled back rather than waited for. */
+  signal?: AbortSignal;
   log: (level: 'INFO' | 'WARNING', message: string) => void;
 }
 
@@ -138,6 +140,13 @@ export function nextChunkRows(ctx: Pick<CopyContext, 'chunkRows' | 'chunkSeconds
 async function copyTable(ctx: CopyContext, t: TableState): Promise<number> {
   const provider = await ctx.openProvider();
   const subscriber = await ctx.openSubscriber();
+  // A chunk may take 10 s; a stop should not wait for it. Closing the
+  // chunk's connections rolls it back; the chunks committed before stay.
+  const stop = () => {
+    void provider.end().catch(() => undefined);
+    void subscriber.end().catch(() => undefined);
+  };
+  ctx.signal?.addEventListener('abort', stop, { once: true });
   let copied = 0;
   try {
     const plan = await describeCopy(provider, subscriber, t.name);
@@ -177,7 +186,11 @@ async function copyTable(ctx: CopyContext, t: TableState): Promise<number> {
         break;
       }
     }
+  } catch (err) {
+    if (ctx.signal?.aborted) throw new Error(`Copy of ${t.name} stopped; the chunk in flight is rolled back`, { cause: err });
+    throw err;
   } finally {
+    ctx.signal?.removeEventListener('abort', stop);
     await provider.end().catch(() => undefined);
     await subscriber.end().catch(() => undefined);
   }
