@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startLocalCluster, type LocalCluster } from '../lib/db/embedded.ts';
+import { EmbeddedServerError, startLocalCluster, type LocalCluster } from '../lib/db/embedded.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -35,13 +35,25 @@ export default async function setup(project: TestProject) {
     project.provide('pgSubscriber', external);
     return;
   }
-  const clusters: LocalCluster[] = await Promise.all([
+  const started = await Promise.allSettled([
     startLocalCluster(`test-provider-${process.pid}`),
     startLocalCluster(`test-subscriber-${process.pid}`),
   ]);
+  const clusters = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(clusters.map((c) => c.stop()));
+    const e = failed.reason as Error;
+    // The cause and the fix in one line, not framed by a stack trace: nothing in the tests is at fault.
+    if (e instanceof EmbeddedServerError) {
+      process.stderr.write(`${e.message} Or set LAMBDISTE_TEST_PG to the URL of another server.\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
   project.provide('pgProvider', clusters[0]!.url);
   project.provide('pgSubscriber', clusters[1]!.url);
   return async () => {
-    await Promise.all(clusters.map((c) => c.stop()));
+    await Promise.all(clusters.map((c: LocalCluster) => c.stop()));
   };
 }

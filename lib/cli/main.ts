@@ -9,7 +9,6 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runCommand as runDirect } from '../admin/index.ts';
-import { runCommandViaLambda } from '../admin/remote.ts';
 import type { CommandContext, CommandOptions, CommandResult, LogLevel } from '../admin/types.ts';
 import { loadNodeConfig } from '../config.ts';
 import { formatLogLine, formatTable } from './format.ts';
@@ -135,8 +134,10 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
+      // The AWS SDK takes longer to load than most commands take to run: loaded only for --via-lambda.
       const runner: Runner =
-        deps.runCommand ?? (viaLambda || truthy(config.settings.via_lambda) ? runCommandViaLambda : runDirect);
+        deps.runCommand ??
+        (viaLambda || truthy(config.settings.via_lambda) ? (await import('../admin/remote.ts')).runCommandViaLambda : runDirect);
       const result = await runner(
         { config, log, verbose: Boolean(verbose), signal: abort.signal },
         command, args, rest as CommandOptions,
