@@ -34,7 +34,7 @@ try {
   const tickerExited = new Promise<number | null>((resolve) => ticker.on('exit', resolve));
 
   // About 20 transactions a second, so that some rounds apply batches.
-  const writer = await connect(src);
+  const writer = await connect(src, { serverDefaults: true });
   let writes = 0;
   const load = setInterval(() => void writer.query('insert into t values ($1, $2)', [++writes, 'x'.repeat(100)]).catch(() => undefined), 50);
 

@@ -42,7 +42,7 @@ export function traceQueries(client: pg.Client, log: LogFn): pg.Client {
 
 /** A connection for a command; `applicationName` names it in pg_stat_activity (daemons use their job name). */
 export async function openClient(ctx: CommandContext, url: string, applicationName?: string): Promise<pg.Client> {
-  const c = await connect(url, applicationName);
+  const c = await connect(url, { applicationName });
   return ctx.verbose ? traceQueries(c, ctx.log) : c;
 }
 

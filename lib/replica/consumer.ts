@@ -74,7 +74,7 @@ export interface ConsumerRun {
 async function noteFailure(opts: ConsumerOptions, err: unknown): Promise<void> {
   const message = hideSecrets(err instanceof Error ? err.message : String(err), [opts.providerUrl, opts.subscriberUrl]);
   try {
-    const db = await connect(opts.subscriberUrl, opts.applicationName);
+    const db = await connect(opts.subscriberUrl, { applicationName: opts.applicationName });
     try {
       await recordConsumerError(db, opts.queue, opts.consumer, err, message);
     } finally {
@@ -95,7 +95,7 @@ async function noteFailure(opts: ConsumerOptions, err: unknown): Promise<void> {
  * succeeds clears it.
  */
 export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
-  const open = (url: string) => connect(url, opts.applicationName);
+  const open = (url: string) => connect(url, { applicationName: opts.applicationName });
   const provider = opts.provider ?? (await open(opts.providerUrl));
   const subscriber = opts.subscriber ?? (await open(opts.subscriberUrl));
   const result: ConsumerRun = { busy: false, batches: 0, events: 0, copiedRows: 0, moreWork: false, pendingTables: 0 };
