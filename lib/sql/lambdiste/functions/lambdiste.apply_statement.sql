@@ -140,46 +140,43 @@ create or replace function lambdiste.apply_statement(
 language plpgsql stable
 as $$
 declare
-    _c record := lambdiste.apply_columns(i_table, i_columns);
+    _c    record := lambdiste.apply_columns(i_table, i_columns);
+    -- The page's rows (ch), then the last event per key (x).
+    _last text;
 begin
     pk := _c.pk;
-    if not _c.replace then
-        merge_sql := format($sql$
+    _last := format($sql$
             with ch as (
-                select x._lambdiste_ev_ord_ as _ord, x._lambdiste_op_ in ('I', 'U') as _keep, %2$s
-                  from json_to_recordset($1::json) as x(_lambdiste_ev_ord_ integer, _lambdiste_op_ text, %3$s)
+                select x._lambdiste_ev_ord_ as _ord, x._lambdiste_op_ in ('I', 'U') as _keep, %1$s
+                  from json_to_recordset($1::json) as x(_lambdiste_ev_ord_ integer, _lambdiste_op_ text, %2$s)
             ), x as (
-                select distinct on (%4$s) * from ch order by %4$s, _ord desc
-            ), del as (
-                delete from %1$s t using x where not x._keep and %5$s
+                select distinct on (%3$s) * from ch order by %3$s, _ord desc
+            )$sql$, _c.exprs, _c.defs, _c.pk_cols);
+    if not _c.replace then
+        merge_sql := _last || format($sql$, del as (
+                delete from %1$s t using x where not x._keep and %2$s
                 returning 1
             ), ins as (
-                insert into %1$s as t (%6$s) %7$s
-                select %6$s from x where x._keep
-                %8$s
+                insert into %1$s as t (%3$s) %4$s
+                select %3$s from x where x._keep
+                %5$s
                 returning 1
             )
             select (select count(*) from del) + (select count(*) from ins) as n
-        $sql$, i_table, _c.exprs, _c.defs, _c.pk_cols, _c.match, _c.cols, _c.overriding, _c.conflict);
+        $sql$, i_table, _c.match, _c.cols, _c.overriding, _c.conflict);
     else
         -- Every key of the page goes, then the rows it keeps come back: the
         -- insert waits for the delete by reading its count.
-        merge_sql := format($sql$
-            with ch as (
-                select x._lambdiste_ev_ord_ as _ord, x._lambdiste_op_ in ('I', 'U') as _keep, %2$s
-                  from json_to_recordset($1::json) as x(_lambdiste_ev_ord_ integer, _lambdiste_op_ text, %3$s)
-            ), x as (
-                select distinct on (%4$s) * from ch order by %4$s, _ord desc
-            ), del as (
-                delete from %1$s t using x where %5$s
+        merge_sql := _last || format($sql$, del as (
+                delete from %1$s t using x where %2$s
                 returning x._keep
             ), ins as (
-                insert into %1$s as t (%6$s) %7$s
-                select %6$s from x where x._keep and (select count(*) from del) >= 0
+                insert into %1$s as t (%3$s) %4$s
+                select %3$s from x where x._keep and (select count(*) from del) >= 0
                 returning 1
             )
             select (select count(*) from del where not _keep) + (select count(*) from ins) as n
-        $sql$, i_table, _c.exprs, _c.defs, _c.pk_cols, _c.match, _c.cols, _c.overriding);
+        $sql$, i_table, _c.match, _c.cols, _c.overriding);
     end if;
 
     if _c.comparable and not _c.replace then
