@@ -2,6 +2,9 @@ import type pg from 'pg';
 import type { QueueEvent } from '../queue/api.ts';
 import { ROW_OPS, TRUNCATE_OP } from './events.ts';
 
+/** What applying needs of an event. */
+export type RowEvent = Pick<QueueEvent, 'id' | 'type' | 'data' | 'extra1'>;
+
 /** A table could not be brought to an event's state, even one event at a time. */
 export class ApplyError extends Error {
   constructor(public readonly table: string, public readonly eventId: number, cause: unknown) {
@@ -30,8 +33,6 @@ export class MalformedEventError extends Error {
  * of a multi-row statement carries several rows).
  */
 interface Pending {
-  /** The keys of the rows (the provider's columns), from the first row. */
-  columns: string[];
   changes: Change[];
 }
 
@@ -49,49 +50,40 @@ export interface ApplyCounts {
   truncates: number;
 }
 
-/** A table's prepared apply statements (lambdiste.apply_statement) on one connection. */
-interface Statements {
-  merge: pg.QueryConfig;
-  net: pg.QueryConfig | null;
-  pk: string[];
-}
-
 /**
- * Per connection, the apply statements by table and column set: a named
- * statement is parsed and planned once per connection. A table's entries
- * are dropped when one of its statements fails (its columns may have
- * changed), and are then built again under new names.
+ * Per connection, the statements that apply changes to a table, by table
+ * and column set (lambdiste.apply_statement for one change at a time,
+ * lambdiste.apply_staged_statement for staged events): reading the catalog
+ * for them costs as much as applying a small page. Sent unnamed, so that
+ * they work through poolers that hand each transaction to any server
+ * connection. A table's entries are dropped when one of its statements
+ * fails (its columns may have changed), and are then built again.
  */
-const prepared = new WeakMap<pg.ClientBase, Map<string, Statements>>();
-let preparedSeq = 0;
+const statements = new WeakMap<pg.ClientBase, Map<string, string>>();
 
-async function statementsFor(db: pg.ClientBase, table: string, columns: string[]): Promise<Statements> {
-  let cache = prepared.get(db);
-  if (!cache) prepared.set(db, (cache = new Map()));
-  const key = `${table}\u0000${columns.join('\u0000')}`;
-  let stmts = cache.get(key);
-  if (!stmts) {
-    const { rows } = await db.query(
-      'select merge_sql, net_sql, pk from lambdiste.apply_statement($1::regclass, $2::text[])', [table, columns]);
-    const n = ++preparedSeq;
-    stmts = {
-      merge: { name: `lambdiste_merge_${n}`, text: rows[0].merge_sql },
-      net: rows[0].net_sql === null ? null : { name: `lambdiste_net_${n}`, text: rows[0].net_sql },
-      pk: rows[0].pk,
-    };
-    cache.set(key, stmts);
+async function statementFor(db: pg.ClientBase, kind: 'one change' | 'staged' | 'staged inserts', table: string, columns: string[]): Promise<string> {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map()));
+  const key = `${kind}\u0000${table}\u0000${columns.join('\u0000')}`;
+  let text = cache.get(key);
+  if (text === undefined) {
+    const { rows } = kind === 'one change'
+      ? await db.query('select lambdiste.apply_statement($1::regclass, $2::text[]) as sql', [table, columns])
+      : await db.query('select lambdiste.apply_staged_statement($1::regclass, $2::text[], $3) as sql', [table, columns, kind === 'staged inserts']);
+    text = rows[0].sql as string;
+    cache.set(key, text);
   }
-  return stmts;
+  return text;
 }
 
 function forgetStatements(db: pg.ClientBase, table: string): void {
-  const cache = prepared.get(db);
-  for (const key of cache?.keys() ?? []) if (key.startsWith(`${table}\u0000`)) cache!.delete(key);
+  const cache = statements.get(db);
+  for (const key of cache?.keys() ?? []) if (key.includes(`\u0000${table}\u0000`)) cache!.delete(key);
 }
 
-async function run(db: pg.ClientBase, table: string, stmt: pg.QueryConfig, values: string[]): Promise<number> {
+async function run(db: pg.ClientBase, table: string, text: string, values: unknown[]): Promise<number> {
   try {
-    const { rows } = await db.query({ ...stmt, values });
+    const { rows } = await db.query({ text, values });
     return Number(rows[0].n);
   } catch (err) {
     forgetStatements(db, table);
@@ -106,7 +98,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
  * row (a json object) or, from a statement that changed several, a json
  * array of rows.
  */
-function changesOf(ev: QueueEvent): Change[] {
+function changesOf(ev: RowEvent): Change[] {
   const text = ev.data ?? '';
   let parsed: unknown;
   try {
@@ -165,46 +157,9 @@ function item(c: Change, ord: number): string {
 }
 
 /**
- * The key of a row as a string that is equal for two rows exactly when
- * PostgreSQL finds their keys equal, or null when that cannot be told from
- * the json values (an integer beyond 2^53 loses digits in JSON.parse; a
- * missing key is left for the statement to report).
- */
-function keyOf(row: Record<string, unknown>, pk: string[]): string | null {
-  let key = '';
-  for (const col of pk) {
-    const v = row[col];
-    if (typeof v === 'string') key += `s${v.length}:${v}`;
-    else if (typeof v === 'number' && Number.isSafeInteger(v)) key += `n${v};`;
-    else if (typeof v === 'boolean') key += v ? 't' : 'f';
-    else return null;
-  }
-  return key;
-}
-
-/**
- * The net effect of a table's events: the last event per key, split into
- * rows to delete and rows to upsert; null when some key cannot be compared
- * here (the merge statement then finds it in PostgreSQL).
- */
-function netEffect(p: Pending, pk: string[]): { deletes: string[]; upserts: string[] } | null {
-  const last = new Map<string, Change>();
-  for (const c of p.changes) {
-    const key = keyOf(c.row, pk);
-    if (key === null) return null;
-    last.set(key, c);
-  }
-  const deletes: string[] = [];
-  const upserts: string[] = [];
-  for (const c of last.values()) (c.op === 'D' ? deletes : upserts).push(c.text);
-  return { deletes, upserts };
-}
-
-/**
- * A page made ready to apply: its row events parsed and grouped per table,
- * between the TRUNCATEs that cut it (a TRUNCATE first applies everything
- * before it: it may cascade to other tables). Planning is plain CPU work,
- * done while the previous page is being applied.
+ * A page made ready to apply one change at a time: its row events parsed
+ * and grouped per table, between the TRUNCATEs that cut it (a TRUNCATE
+ * first applies everything before it: it may cascade to other tables).
  */
 export interface PagePlan {
   steps: ({ truncate: string } | { rows: Map<string, Pending> })[];
@@ -213,7 +168,7 @@ export interface PagePlan {
 }
 
 /** Plans a page (events in event id order); events of tables not in `tables` are skipped. */
-export function planPage(events: QueueEvent[], tables: Set<string>): PagePlan {
+export function planPage(events: RowEvent[], tables: Set<string>): PagePlan {
   const plan: PagePlan = { steps: [], events: 0 };
   let rows = new Map<string, Pending>();
   for (const ev of events) {
@@ -230,7 +185,7 @@ export function planPage(events: QueueEvent[], tables: Set<string>): PagePlan {
     const changes = changesOf(ev);
     let p = rows.get(table);
     if (!p) {
-      p = { columns: Object.keys(changes[0]!.row), changes: [] };
+      p = { changes: [] };
       rows.set(table, p);
     }
     for (const c of changes) p.changes.push(c);
@@ -240,15 +195,12 @@ export function planPage(events: QueueEvent[], tables: Set<string>): PagePlan {
 }
 
 /**
- * Applies a planned page inside the caller's transaction. In 'set' mode,
- * per table, one set-based statement for the whole page
- * (lambdiste.apply_statement): the net statement when the keys can be
- * compared here, the merge statement otherwise. When one fails (say a
- * unique constraint other than the key is hit by rows in between states)
- * it throws SetApplyFailed and the caller applies the batch again in
- * 'ordered' mode: one row change at a time, in order.
+ * Applies a planned page inside the caller's transaction, one row change
+ * at a time, in order: the fallback when the set-based statements of a
+ * staged chunk failed (applyStaged; say a unique constraint other than
+ * the key is hit by rows in between states).
  */
-export async function applyPlan(db: pg.ClientBase, plan: PagePlan, mode: 'set' | 'ordered' = 'set'): Promise<ApplyCounts> {
+export async function applyPlan(db: pg.ClientBase, plan: PagePlan): Promise<ApplyCounts> {
   const counts: ApplyCounts = { events: plan.events, rows: 0, truncates: 0 };
   for (const step of plan.steps) {
     if ('truncate' in step) {
@@ -257,43 +209,80 @@ export async function applyPlan(db: pg.ClientBase, plan: PagePlan, mode: 'set' |
       counts.truncates++;
       continue;
     }
-    for (const [table, p] of step.rows) counts.rows += mode === 'set' ? await applySet(db, table, p) : await applyOrdered(db, table, p);
+    for (const [table, p] of step.rows) counts.rows += await applyOrdered(db, table, p);
   }
   return counts;
 }
 
-/** Plans and applies one page (see planPage and applyPlan). */
-export async function applyEvents(
-  db: pg.ClientBase, events: QueueEvent[], tables: Set<string>, mode: 'set' | 'ordered' = 'set',
-): Promise<ApplyCounts> {
-  return applyPlan(db, planPage(events, tables), mode);
-}
-
-/**
- * The whole page for a table in one statement, with no savepoint around it
- * (that would cost two round trips per table and page).
- */
-async function applySet(db: pg.ClientBase, table: string, p: Pending): Promise<number> {
-  try {
-    const stmts = await statementsFor(db, table, p.columns);
-    const net = stmts.net && netEffect(p, stmts.pk);
-    if (net) return await run(db, table, stmts.net!, [`[${net.deletes.join(',')}]`, `[${net.upserts.join(',')}]`]);
-    return await run(db, table, stmts.merge, [`[${p.changes.map((c, i) => item(c, i + 1)).join(',')}]`]);
-  } catch (err) {
-    throw new SetApplyFailed(table, err);
-  }
-}
-
-/** One row change at a time, in order. */
+/** One row change at a time, in order, each with the columns it carries. */
 async function applyOrdered(db: pg.ClientBase, table: string, p: Pending): Promise<number> {
   let n = 0;
   for (const c of p.changes) {
     try {
-      const stmts = await statementsFor(db, table, p.columns);
-      n += await run(db, table, stmts.merge, [`[${item(c, 1)}]`]);
+      const text = await statementFor(db, 'one change', table, Object.keys(c.row));
+      n += await run(db, table, text, [`[${item(c, 1)}]`]);
     } catch (err) {
       throw new ApplyError(table, c.eventId, err);
     }
   }
   return n;
+}
+
+interface StagedTable {
+  table_name: string;
+  columns: string[] | null;
+  one_column_set: boolean | null;
+  inserts: boolean | null;
+  truncates: string[];
+}
+
+/**
+ * Applies the chunk staged in pg_temp.lambdiste_batch (lib/replica/stage.ts)
+ * inside the caller's transaction, for the tables in `tables`, and empties
+ * the staging table. In 'set' mode, per table, one statement for all its
+ * events (lambdiste.apply_staged_statement), cut only by TRUNCATEs: a
+ * TRUNCATE applies after everything before it (it may cascade to other
+ * tables) and before everything after. When a statement fails, or a
+ * table's columns change within the chunk, it throws SetApplyFailed: the
+ * caller applies the batch again in 'ordered' mode, which reads the
+ * events back and applies them one row change at a time (applyPlan).
+ */
+export async function applyStaged(db: pg.ClientBase, tables: Set<string>, mode: 'set' | 'ordered'): Promise<ApplyCounts> {
+  let counts: ApplyCounts;
+  if (mode === 'ordered') {
+    const { rows } = await db.query('select ev_id, ev_type, ev_data, ev_extra1 from pg_temp.lambdiste_batch order by ev_id');
+    counts = await applyPlan(db, planPage(rows.map((r) => ({ id: Number(r.ev_id), type: r.ev_type, data: r.ev_data, extra1: r.ev_extra1 })), tables));
+  } else {
+    counts = { events: 0, rows: 0, truncates: 0 };
+    let current = '(staged events)';
+    try {
+      const { rows } = await db.query<StagedTable>('select table_name, columns, one_column_set, inserts, truncates from lambdiste.staged_tables()');
+      const mine = rows.filter((r) => tables.has(r.table_name));
+      for (const r of mine) {
+        if (r.columns !== null && !r.one_column_set) throw new Error(`the columns of ${r.table_name} change within the page`);
+      }
+      const truncates = mine.flatMap((r) => r.truncates.map((id) => ({ id: BigInt(id), table: r.table_name })))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      for (let i = 0; i <= truncates.length; i++) {
+        const lo = i === 0 ? null : String(truncates[i - 1]!.id);
+        const hi = i < truncates.length ? String(truncates[i]!.id) : null;
+        for (const r of mine) {
+          if (r.columns === null) continue;
+          current = r.table_name;
+          const text = await statementFor(db, r.inserts ? 'staged inserts' : 'staged', r.table_name, r.columns);
+          counts.rows += await run(db, r.table_name, text, [r.table_name, lo, hi]);
+        }
+        if (i < truncates.length) {
+          current = truncates[i]!.table;
+          // A canonical name from the subscriber's own table_info, quoted as needed.
+          await db.query(`truncate ${current} cascade`);
+          counts.truncates++;
+        }
+      }
+    } catch (err) {
+      throw new SetApplyFailed(current, err);
+    }
+  }
+  await db.query('truncate pg_temp.lambdiste_batch');
+  return counts;
 }

@@ -1,8 +1,9 @@
 import type pg from 'pg';
-import { finishBatch, getConsumerInfo, nextBatch, readBatch, type Batch, type QueueEvent } from '../queue/api.ts';
-import { applyPlan, planPage, SetApplyFailed, type PagePlan } from './apply.ts';
+import { finishBatch, getConsumerInfo, nextBatch, type Batch } from '../queue/api.ts';
+import { applyStaged, SetApplyFailed } from './apply.ts';
 import { LostPositionError } from './errors.ts';
 import { readPosition, writePosition, type Position } from './position.ts';
+import { batchEventsQuery, stageEvents } from './stage.ts';
 
 /** Named points in a batch's life where tests may stop the consumer, as a crash would. */
 export type Failpoint = 'after-read' | 'mid-apply' | 'after-commit' | 'mid-copy';
@@ -11,8 +12,9 @@ export interface BatchContext {
   provider: pg.ClientBase;
   subscriber: pg.ClientBase;
   queue: string;
-  /** Events per page read from the provider (bounds memory). */
+  /** Events per chunk staged and applied at once (also bounded to pageBytes). */
   pageSize: number;
+  pageBytes?: number;
   /** False when there is no time to start another page. */
   timeLeft: () => boolean;
   failpoint?: (point: Failpoint) => void;
@@ -93,9 +95,11 @@ async function openBatch(ctx: BatchContext, consumer: string, groupEvents?: numb
 }
 
 /**
- * The subscriber transaction of one batch: its events page by page (the
- * next page is read from the provider while this one is applied), then
- * the new position, committed together.
+ * The subscriber transaction of one batch: its events streamed from the
+ * provider into the staging table chunk by chunk (lib/replica/stage.ts),
+ * each chunk applied, then the new position, committed together. Out of
+ * time (or asked to stop) after a chunk, it commits what it applied with
+ * the last event applied, and the next run resumes from there.
  */
 async function applyBatchTransaction(
   ctx: BatchContext, consumer: string, batch: Batch, pos: Position,
@@ -105,45 +109,33 @@ async function applyBatchTransaction(
   const resumeAfter = pos.partialTick === batch.curTickId ? (pos.partialEvent ?? undefined) : undefined;
   let events = 0;
   let open = true;
-  await sub.query('begin');
+  // Londiste's choice: replayed changes fire no subscriber triggers and no
+  // foreign-key checks (the provider already enforced them).
+  // Sorts for the last change per key fit in memory.
+  await sub.query(`begin; set local session_replication_role = replica; set local work_mem = '64MB'; select lambdiste.staging_table()`);
   try {
-    // Londiste's choice: replayed changes fire no subscriber triggers and no
-    // foreign-key checks (the provider already enforced them).
-    await sub.query('set local session_replication_role = replica');
     // Lock the position row: a second consumer for this subscriber waits here.
     const locked = await readPosition(sub, ctx.queue, consumer, true);
     if (!locked || locked.tick !== pos.tick || locked.partialEvent !== pos.partialEvent) {
       throw new Error(`Position of ${consumer} changed while reading it: another consumer is running`);
     }
     const applyTo = await tables(sub);
-    const pages = readBatch(ctx.provider, batch.batchId, { pageSize: ctx.pageSize, afterEventId: resumeAfter, extraWhere });
-    // The next page is read from the provider, and planned, while this one
-    // is applied. (Marked as handled at once: it is awaited later.)
-    const ahead = (): Promise<{ page: QueueEvent[]; plan: PagePlan } | null> => {
-      const p = pages.next().then((r) => (r.done ? null : { page: r.value, plan: planPage(r.value, applyTo) }));
-      p.catch(() => undefined);
-      return p;
-    };
-    try {
-      let next = ahead();
-      for (;;) {
-        const current = await next;
-        if (!current) break;
-        ctx.failpoint?.('after-read');
-        next = ahead();
-        await applyPlan(sub, current.plan, mode);
-        ctx.failpoint?.('mid-apply');
-        events += current.page.length;
-        if (!ctx.timeLeft()) {
-          if (!(await next)) break;
-          await writePosition(sub, ctx.queue, consumer, pos.tick, { tick: batch.curTickId, event: current.page[current.page.length - 1]!.id });
-          await sub.query('commit');
-          open = false;
-          return { status: 'partial', events, tickId: batch.curTickId };
-        }
-      }
-    } finally {
-      await pages.return(undefined);
+    const query = await batchEventsQuery(ctx.provider, batch.batchId, { afterEventId: resumeAfter, extraWhere });
+    let appliedUpTo: number | null = null;
+    const staged = await stageEvents(ctx.provider, sub, query, { events: ctx.pageSize, bytes: ctx.pageBytes ?? 32 * 2 ** 20 }, async (chunk) => {
+      ctx.failpoint?.('after-read');
+      await applyStaged(sub, applyTo, mode);
+      ctx.failpoint?.('mid-apply');
+      events += chunk.events;
+      if (ctx.timeLeft()) return true;
+      appliedUpTo = chunk.lastEventId;
+      return false;
+    });
+    if (staged.stopped && appliedUpTo !== null) {
+      await writePosition(sub, ctx.queue, consumer, pos.tick, { tick: batch.curTickId, event: appliedUpTo });
+      await sub.query('commit');
+      open = false;
+      return { status: 'partial', events, tickId: batch.curTickId };
     }
     await writePosition(sub, ctx.queue, consumer, batch.curTickId);
     await sub.query('commit');

@@ -1,13 +1,9 @@
--- Function: lambdiste.apply_columns(2), lambdiste.apply_statement(2), lambdiste.merge_copy_statement(2)
+-- Function: lambdiste.apply_columns(2), lambdiste.merge_statement(3), lambdiste.apply_staged_statement(3),
+--           lambdiste.apply_statement(2), lambdiste.merge_copy_statement(3), lambdiste.staged_tables(0)
 --
---      The statements that write replicated rows into a subscriber table:
---      apply_statement's two for row events (built once per table and
---      column set, then prepared and reused by the consumer,
---      lib/replica/apply.ts: planning them per page, and reading the
---      catalog per page, costs as much as applying a small page), and
---      merge_copy_statement's for a copy chunk that keeps the rows already
---      there (add-table --skip-truncate). apply_columns makes the pieces
---      all of them share, so that every path writes a row the same way:
+--      The statements that write replicated rows into a subscriber table.
+--      apply_columns makes the pieces all of them share, so that every
+--      path writes a row the same way:
 --
 --      - Only the columns the rows carry are written: a subscriber's own
 --        extra columns keep their values, generated columns are computed
@@ -22,31 +18,30 @@
 --      - Values are read from the json rows by json_to_recordset with the
 --        table's own column types, so every type keeps its exact value;
 --        where the capture also sent a value's text form (an array with
---        lower bounds, a json column holding the JSON null, a composite:
---        see lambdiste.capture_row_sql), the text form is taken.
+--        lower bounds, a json column's own text, a composite: see
+--        lambdiste.capture_row_sql), the text form is taken.
 --
---      Both apply statements keep the last event per primary key, delete
---      the keys whose last event removes them and upsert the others (an
+--      merge_statement keeps the last change per primary key, deletes the
+--      keys whose last change removes them and upserts the others (an
 --      UPDATE that moved a primary key arrives as a D of the old key and a
---      U of the new row), and return the number of rows written.
+--      U of the new row), and returns the number of rows written, in one
+--      statement. Its changes come from:
 --
---      merge_sql takes one json array, one object per event in event order:
---      the row (ev_data) plus _lambdiste_ev_ord_ (its position) and
---      _lambdiste_op_ (I or U: upsert; D: delete), and finds the last event
---      per key itself (DISTINCT ON, a sort).
+--      - apply_staged_statement: the events of a batch staged in the
+--        subscriber's pg_temp.lambdiste_batch (lib/replica/stage.ts), for
+--        one table ($1) and range of event ids ($2 < ev_id < $3, either
+--        NULL for no bound): each event's ev_data is a row or a json array
+--        of rows (of one statement, so with distinct keys).
+--      - apply_statement: a json array ($1) of rows, each with
+--        _lambdiste_ev_ord_ (its position) and _lambdiste_op_ (I or U:
+--        upsert; D: delete): the event-by-event fallback sends one at a time.
 --
---      net_sql takes the net effect already found by the caller: $1 the
---      rows to delete, $2 the rows to upsert, at most one per key in all.
---      It saves the sort and the materialised step, about a fifth of the
---      cost. It is offered (not null) only when the caller can compare the
---      keys exactly as PostgreSQL does, from their json values: every key
---      column is a bool, an integer, a uuid, or a text or varchar with a
---      deterministic collation, compared with pg_catalog's =.
--- Parameters:
---      i_table    - the subscriber table
---      i_columns  - the keys of the events' row objects (the provider's columns)
--- Returns:
---      merge_sql, net_sql (see above), pk: the primary key columns in order
+--      merge_copy_statement merges a copy chunk staged in a table of the
+--      subscriber table's columns (add-table --skip-truncate).
+--
+--      staged_tables lists what a staged batch holds per table: the columns
+--      of its first row (and whether its last row has the same), whether
+--      all its row events are inserts, and its TRUNCATEs.
 -- Replaced by apply_statement (an upgrade leaves it otherwise).
 drop function if exists lambdiste.apply_rows(regclass, text);
 
@@ -65,13 +60,10 @@ create or replace function lambdiste.apply_columns(
     -- Upserts must replace rows (an ALWAYS identity column outside the key).
     out replace boolean,
     out pk text[],
-    -- The key columns quoted, comma-separated, and their definitions.
+    -- The key columns quoted, comma-separated.
     out pk_cols text,
-    out pk_defs text,
     -- t's key equals x's key.
-    out match text,
-    -- Node can compare the keys exactly (see net_sql).
-    out comparable boolean)
+    out match text)
 language plpgsql stable
 as $$
 declare
@@ -82,15 +74,9 @@ declare
 begin
     select array_agg(k.key_name order by k.key_position),
            array_agg(quote_ident(k.key_name) order by k.key_position),
-           string_agg(format('%I %s', k.key_name, k.key_type), ', ' order by k.key_position),
-           string_agg(format('t.%1$I %2$s x.%1$I', k.key_name, k.eq), ' and ' order by k.key_position),
-           bool_and(k.eq = 'OPERATOR(pg_catalog.=)'
-                    and (a.atttypid in ('bool'::regtype, 'int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'uuid'::regtype)
-                         or (a.atttypid in ('text'::regtype, 'varchar'::regtype)
-                             and coalesce((select c.collisdeterministic from pg_collation c where c.oid = a.attcollation), true))))
-      into pk, _pk, pk_defs, match, comparable
-      from lambdiste.key_operators(i_table) k
-      join pg_attribute a on a.attrelid = i_table and a.attname = k.key_name;
+           string_agg(format('t.%1$I %2$s x.%1$I', k.key_name, k.eq), ' and ' order by k.key_position)
+      into pk, _pk, match
+      from lambdiste.key_operators(i_table) k;
     if _pk is null then
         raise exception 'Primary key missing on table: %', i_table using errcode = '42P10';
     end if;
@@ -134,26 +120,24 @@ begin
 end;
 $$;
 
-create or replace function lambdiste.apply_statement(
-    i_table regclass, i_columns text[],
-    out merge_sql text, out net_sql text, out pk text[])
+-- One statement applying a set of changes (i_changes: a query with %1$s
+-- for the select list of the columns and %2$s for their json_to_recordset
+-- definitions, yielding _ord, the order of the changes, and _keep, true
+-- for an upsert) to a table.
+create or replace function lambdiste.merge_statement(i_table regclass, i_columns text[], i_changes text)
+returns text
 language plpgsql stable
 as $$
 declare
     _c    record := lambdiste.apply_columns(i_table, i_columns);
-    -- The page's rows (ch), then the last event per key (x).
-    _last text;
+    -- The changes (ch), then the last one per key (x).
+    _last text := format($sql$
+            with ch as (%1$s), x as (
+                select distinct on (%2$s) * from ch order by %2$s, _ord desc
+            )$sql$, format(i_changes, _c.exprs, _c.defs), _c.pk_cols);
 begin
-    pk := _c.pk;
-    _last := format($sql$
-            with ch as (
-                select x._lambdiste_ev_ord_ as _ord, x._lambdiste_op_ in ('I', 'U') as _keep, %1$s
-                  from json_to_recordset($1::json) as x(_lambdiste_ev_ord_ integer, _lambdiste_op_ text, %2$s)
-            ), x as (
-                select distinct on (%3$s) * from ch order by %3$s, _ord desc
-            )$sql$, _c.exprs, _c.defs, _c.pk_cols);
     if not _c.replace then
-        merge_sql := _last || format($sql$, del as (
+        return _last || format($sql$, del as (
                 delete from %1$s t using x where not x._keep and %2$s
                 returning 1
             ), ins as (
@@ -164,51 +148,104 @@ begin
             )
             select (select count(*) from del) + (select count(*) from ins) as n
         $sql$, i_table, _c.match, _c.cols, _c.overriding, _c.conflict);
-    else
-        -- Every key of the page goes, then the rows it keeps come back: the
-        -- insert waits for the delete by reading its count.
-        merge_sql := _last || format($sql$, del as (
-                delete from %1$s t using x where %2$s
-                returning x._keep
-            ), ins as (
-                insert into %1$s as t (%3$s) %4$s
-                select %3$s from x where x._keep and (select count(*) from del) >= 0
-                returning 1
-            )
-            select (select count(*) from del where not _keep) + (select count(*) from ins) as n
-        $sql$, i_table, _c.match, _c.cols, _c.overriding);
     end if;
+    -- Every key goes, then the rows kept come back: the insert waits for
+    -- the delete by reading its count.
+    return _last || format($sql$, del as (
+            delete from %1$s t using x where %2$s
+            returning x._keep
+        ), ins as (
+            insert into %1$s as t (%3$s) %4$s
+            select %3$s from x where x._keep and (select count(*) from del) >= 0
+            returning 1
+        )
+        select (select count(*) from del where not _keep) + (select count(*) from ins) as n
+    $sql$, i_table, _c.match, _c.cols, _c.overriding);
+end;
+$$;
 
-    if _c.comparable and not _c.replace then
-        net_sql := format($sql$
-            with del as (
-                delete from %1$s t using json_to_recordset($1::json) as x(%2$s) where %3$s
-                returning 1
-            ), ins as (
-                insert into %1$s as t (%4$s) %5$s
-                select %6$s from json_to_recordset($2::json) as x(%7$s)
-                %8$s
-                returning 1
-            )
-            select (select count(*) from del) + (select count(*) from ins) as n
-        $sql$, i_table, _c.pk_defs, _c.match, _c.cols, _c.overriding, _c.exprs, _c.defs, _c.conflict);
-    elsif _c.comparable then
-        net_sql := format($sql$
-            with del as (
-                delete from %1$s t
-                 using (select %2$s from json_to_recordset($1::json) as x(%3$s)
-                        union all
-                        select %2$s from json_to_recordset($2::json) as x(%3$s)) x
-                 where %4$s
-                returning 1
-            ), ins as (
-                insert into %1$s as t (%5$s) %6$s
-                select %7$s from json_to_recordset($2::json) as x(%8$s)
-                 where (select count(*) from del) >= 0
-                returning 1
-            )
-            select (select count(*) from del) + (select count(*) from ins) as n
-        $sql$, i_table, _c.pk_cols, _c.pk_defs, _c.match, _c.cols, _c.overriding, _c.exprs, _c.defs);
+drop function if exists lambdiste.apply_statement(regclass, text[]);
+
+create or replace function lambdiste.apply_statement(i_table regclass, i_columns text[])
+returns text
+language sql stable
+as $$
+    select lambdiste.merge_statement(i_table, i_columns, $q$
+        select x._lambdiste_ev_ord_ as _ord, x._lambdiste_op_ in ('I', 'U') as _keep, %1$s
+          from json_to_recordset($1::json) as x(_lambdiste_ev_ord_ integer, _lambdiste_op_ text, %2$s)$q$)
+$$;
+
+drop function if exists lambdiste.apply_staged_statement(regclass, text[]);
+
+-- i_inserts: the events are all inserts (I), so their keys are distinct
+-- (a key comes back only after a D): one plain upsert, no sort for the last
+-- change per key.
+create or replace function lambdiste.apply_staged_statement(i_table regclass, i_columns text[], i_inserts boolean)
+returns text
+language plpgsql stable
+as $$
+declare
+    _staged constant text := $q$
+          from pg_temp.lambdiste_batch s
+         cross join lateral json_to_recordset(
+                case when left(s.ev_data, 1) = '[' then s.ev_data::json else ('[' || s.ev_data || ']')::json end) as x(%2$s)
+         where s.ev_extra1 = $1 and s.ev_type in ('I', 'U', 'D')
+           and ($2::bigint is null or s.ev_id > $2) and ($3::bigint is null or s.ev_id < $3)$q$;
+    _c record;
+begin
+    if i_inserts then
+        _c := lambdiste.apply_columns(i_table, i_columns);
+        if not _c.replace then
+            return format('with ins as (insert into %s as t (%s) %s select %s %s %s returning 1) select count(*) as n from ins',
+                          i_table, _c.cols, _c.overriding, _c.exprs, format(_staged, null, _c.defs), _c.conflict);
+        end if;
+    end if;
+    return lambdiste.merge_statement(i_table, i_columns, 'select s.ev_id as _ord, s.ev_type <> ''D'' as _keep, %1$s' || _staged);
+end;
+$$;
+
+-- The keys of a row event's (first) row, those of Lambdiste's own aside.
+create or replace function lambdiste.row_keys(i_data text)
+returns text[]
+language sql immutable
+as $$
+    select array_agg(k order by n)
+      from json_object_keys(case when left(i_data, 1) = '[' then i_data::json -> 0 else i_data::json end) with ordinality j(k, n)
+     where k not like '\_lambdiste\_%'
+$$;
+
+drop function if exists lambdiste.staged_tables();
+
+create or replace function lambdiste.staged_tables(
+    out table_name text, out columns text[], out one_column_set boolean, out inserts boolean, out truncates bigint[])
+returns setof record
+language sql
+as $$
+    with t as (
+        select ev_extra1,
+               min(ev_id) filter (where ev_type in ('I', 'U', 'D')) as first_id,
+               max(ev_id) filter (where ev_type in ('I', 'U', 'D')) as last_id,
+               bool_and(ev_type = 'I') filter (where ev_type in ('I', 'U', 'D')) as inserts,
+               coalesce(array_agg(ev_id order by ev_id) filter (where ev_type = 'R'), '{}') as truncates
+          from pg_temp.lambdiste_batch
+         where ev_extra1 is not null
+         group by ev_extra1
+    )
+    select t.ev_extra1, f.keys, f.keys = l.keys, t.inserts, t.truncates
+      from t
+      left join lateral (select lambdiste.row_keys(b.ev_data) as keys from pg_temp.lambdiste_batch b where b.ev_id = t.first_id) f on true
+      left join lateral (select lambdiste.row_keys(b.ev_data) as keys from pg_temp.lambdiste_batch b where b.ev_id = t.last_id) l on true
+$$;
+
+-- The table a batch's events are staged in on the subscriber, made once
+-- per session (emptied at each commit).
+create or replace function lambdiste.staging_table()
+returns void
+language plpgsql
+as $$
+begin
+    if to_regclass('pg_temp.lambdiste_batch') is null then
+        create temporary table lambdiste_batch (ev_id bigint, ev_type text, ev_data text, ev_extra1 text) on commit delete rows;
     end if;
 end;
 $$;
