@@ -101,7 +101,7 @@ export async function stageEvents(
       sink.destroy(err instanceof Error ? err : undefined);
       sink = null;
     }
-    await cancelQuery(provider, source);
+    await cancelQuery(provider);
   };
 
   try {
