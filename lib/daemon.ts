@@ -25,6 +25,12 @@ export interface DaemonOptions {
   isFatal?: (err: unknown) => boolean;
   /** An error as one log line: its cause, no stack, no secrets (default: its message). */
   describe?: (err: unknown) => string;
+  /**
+   * The wait after a round that succeeded (default: `pause`); a daemon woken
+   * by notifications ends it early (lib/queue/wakeup.ts). Waits after a
+   * failure are never cut short by work arriving.
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** The wait after the `failures`-th failed round in a row: first, 2×first, 4×first, ... up to max. */
@@ -60,6 +66,7 @@ export async function runForever(round: () => Promise<number>, opts: DaemonOptio
   let failures = 0;
   while (!opts.signal?.aborted) {
     let wait: number;
+    let sleep = opts.sleep ?? pause;
     try {
       wait = await round();
       if (failures > 0) opts.log('INFO', `Recovered after ${failures} failed round${failures > 1 ? 's' : ''}`);
@@ -73,8 +80,9 @@ export async function runForever(round: () => Promise<number>, opts: DaemonOptio
       }
       failures++;
       wait = retryDelay(failures, first, max);
+      sleep = pause;
       opts.log('ERROR', `${describe(err)} (failure ${failures}, retrying in ${duration(wait)})`);
     }
-    await pause(wait, opts.signal);
+    await sleep(wait, opts.signal);
   }
 }

@@ -6,6 +6,7 @@ import { hideSecrets } from '../db/secrets.ts';
 import { SchemaTooNewError } from '../install.ts';
 import { runMaintenance, tickAll } from '../queue/api.ts';
 import { TickerSchedule } from '../queue/ticker.ts';
+import { Wakeup } from '../queue/wakeup.ts';
 import { runConsumer } from '../replica/consumer.ts';
 import { CommandError, findNode, openClient, requireNode, type NodeRow } from './session.ts';
 import type { CommandContext, CommandOptions, CommandResult } from './types.ts';
@@ -49,14 +50,30 @@ interface Daemon {
   stopped(): void;
 }
 
-/** The root's: pgqd's work, ticking every tick_period and running maintenance every maint_period. */
-function tickerDaemon(ctx: CommandContext, conns: KeptConnections): Daemon {
+/**
+ * The root's: pgqd's work. It sleeps until the capture triggers say events
+ * arrived (or tick_period at the latest: other producers, idle ticks and
+ * maintenance, every maint_period, need no notification), ticks as soon as
+ * the queue's ticker_max_lag allows, and tells the consumers a batch is
+ * ready.
+ */
+function tickerDaemon(ctx: CommandContext, conns: KeptConnections, wakeup: Wakeup): Daemon {
   const schedule = new TickerSchedule(seconds(ctx, 'tick_period', 1) * 1000, seconds(ctx, 'maint_period', 30) * 1000);
+  const queue = ctx.config.queueName;
   let ticks = 0;
   return {
     async round() {
-      ticks += (await schedule.round(await conns.get(ctx.config.db))).ticks;
-      return schedule.wait();
+      const db = await conns.get(ctx.config.db);
+      await wakeup.listen(db, queue, 'events');
+      const r = await schedule.round(db);
+      ticks += r.ticks;
+      if (r.ticks > 0) await db.query(`select pg_notify(lambdiste.queue_channel($1, 'tick'), '')`, [queue]);
+      const periodic = schedule.wait();
+      // Events waiting: tick when ticker_max_lag has passed since the last tick.
+      const { rows } = await db.query(
+        `select ev_new, greatest(0, extract(epoch from queue_ticker_max_lag - ticker_lag) * 1000)::int as due
+           from pgq.get_queue_info($1)`, [queue]);
+      return rows[0] && Number(rows[0].ev_new) > 0 ? Math.min(periodic, rows[0].due + 1) : periodic;
     },
     stopped: () => ctx.log('INFO', `Ticker stopped after ${ticks} ticks`),
   };
@@ -64,19 +81,22 @@ function tickerDaemon(ctx: CommandContext, conns: KeptConnections): Daemon {
 
 /**
  * A leaf's: one consumer run per round (copy work, batches until idle or
- * for 30 s, sequences), then loop_delay of rest unless work is left.
+ * for 30 s, sequences), then rest until the root's ticker says a batch is
+ * ready, or loop_delay at the latest, unless work is left.
  */
-function consumerDaemon(ctx: CommandContext, conns: KeptConnections, node: NodeRow, providerUrl: string): Daemon {
-  const loopDelay = seconds(ctx, 'loop_delay', 0.2) * 1000;
+function consumerDaemon(ctx: CommandContext, conns: KeptConnections, wakeup: Wakeup, node: NodeRow, providerUrl: string): Daemon {
+  const loopDelay = seconds(ctx, 'loop_delay', 1) * 1000;
   const parallel = Number(ctx.config.settings.parallel_copies ?? 1);
   return {
     async round() {
+      const provider = await conns.get(providerUrl);
+      await wakeup.listen(provider, ctx.config.queueName, 'tick');
       const r = await runConsumer({
         queue: ctx.config.queueName,
         consumer: node.consumer ?? node.name,
         providerUrl,
         subscriberUrl: ctx.config.db,
-        provider: await conns.get(providerUrl),
+        provider,
         subscriber: await conns.get(ctx.config.db),
         deadline: Date.now() + 30_000,
         maxParallelCopy: parallel,
@@ -106,17 +126,18 @@ async function serve(ctx: CommandContext, once: boolean, type?: 'root'): Promise
   // Passwords of every database the daemon talks to, kept out of its log.
   const secretsIn = [ctx.config.db];
   const conns = new KeptConnections((url) => openClient(ctx, url, ctx.config.jobName));
+  const wakeup = new Wakeup();
   let daemon: Daemon | undefined;
   const round = async () => {
     if (!daemon) {
       const node = await nodeOf(ctx, await conns.get(ctx.config.db), type);
       if (node.type === 'root') {
-        daemon = tickerDaemon(ctx, conns);
+        daemon = tickerDaemon(ctx, conns, wakeup);
       } else {
         const providerUrl = ctx.config.settings.provider_db ?? node.providerUrl;
         if (!providerUrl) throw new CommandError('This leaf has no provider');
         secretsIn.push(providerUrl);
-        daemon = consumerDaemon(ctx, conns, node, providerUrl);
+        daemon = consumerDaemon(ctx, conns, wakeup, node, providerUrl);
       }
     }
     return daemon.round();
@@ -127,6 +148,7 @@ async function serve(ctx: CommandContext, once: boolean, type?: 'root'): Promise
     retryDelayMs: seconds(ctx, 'retry_delay', 1) * 1000,
     maxRetryDelayMs: seconds(ctx, 'retry_max_delay', 30) * 1000,
     isFatal: isConfigurationError,
+    sleep: (ms, signal) => wakeup.wait(ms, signal),
     describe: (err) => hideSecrets(err instanceof Error ? err.message : String(err), secretsIn),
   };
   try {
@@ -151,7 +173,8 @@ async function serve(ctx: CommandContext, once: boolean, type?: 'root'): Promise
 /**
  * ticker: closes batches on the root in this process (what the ticker
  * Lambda does on its schedule): one round with --once, else until stopped.
- * Settings: tick_period (seconds, default 1), maint_period (default 30),
+ * It ticks when events arrive (see tickerDaemon). Settings: tick_period
+ * (seconds, the longest sleep, default 1), maint_period (default 30),
  * retry_delay and retry_max_delay (back-off after a failed round, default 1 and 30).
  */
 export async function ticker(ctx: CommandContext, options: CommandOptions): Promise<CommandResult> {
@@ -172,7 +195,8 @@ export async function ticker(ctx: CommandContext, options: CommandOptions): Prom
  * worker: this node's work in this process, for users without Lambda. On a
  * leaf it applies batches and copies tables; on the root it runs the
  * ticker (the root has nothing else to do). --once does one round.
- * Settings: loop_delay (seconds idle between rounds, default 0.2),
+ * A leaf's worker wakes when the root's ticker closes a batch. Settings:
+ * loop_delay (seconds, the longest sleep between rounds, default 1),
  * parallel_copies (default for max_parallel_copy, default 1), retry_delay
  * and retry_max_delay (default 1 and 30), and the root's ticker settings.
  */

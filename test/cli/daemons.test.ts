@@ -42,6 +42,18 @@ describe('daemons', () => {
     expect(await checksum(leaf.db, 't')).toBe(await checksum(root.db, 't'));
   });
 
+  it('wake each other: the ticker when events arrive, the leaf worker when a batch is closed', async () => {
+    const { root, leaf } = await replicatedPair('wake', ddl, 't');
+    // Polling every minute could not bring these rows over within the test's time.
+    const rootWorker = startCli(root, 'worker', { tick_period: '60' });
+    const leafWorker = startCli(leaf, 'worker', { loop_delay: '60' });
+    for (let i = 1; i <= 3; i++) {
+      await sql(root.db, `insert into t values (${i}, ${i})`);
+      await until(`row ${i} on the leaf`, async () => (await count(leaf.db)) === i, 20_000);
+    }
+    expect([await rootWorker.stop(), await leafWorker.stop()]).toEqual([0, 0]);
+  });
+
   it('retries an event the subscriber refuses, shows it in status, and catches up once the cause is fixed', async () => {
     const { root, leaf } = await replicatedPair('refused', ddl, 't');
     await sql(leaf.db, 'alter table t add constraint small check (v < 100)');

@@ -19,6 +19,8 @@
 --      writes a statement's events in one static insert.
 --      The transition tables are named in full, never aliased: a column
 --      with the alias's name would win.
+--      Each notifies the queue's events channel (lambdiste.queue_channel),
+--      which wakes the ticker.
 --      Ordinary triggers: they do not fire while a subscriber applies
 --      changes with session_replication_role = replica.
 --      Both run with the settings of lambdiste.capture_settings (an event
@@ -49,6 +51,7 @@ begin
         end loop;
         perform pgq.insert_event(TG_ARGV[0], 'U', row_to_json(lambdiste_new)::text, _table, null, null, null) from lambdiste_new;
     end if;
+    perform pg_notify(lambdiste.queue_channel(TG_ARGV[0], 'events'), '');
     return null;
 end;
 $$;
@@ -61,6 +64,7 @@ as $$
 begin
     perform pgq.insert_event(TG_ARGV[0], 'R', null,
                              quote_ident(TG_TABLE_SCHEMA) || '.' || quote_ident(TG_TABLE_NAME), null, null, null);
+    perform pg_notify(lambdiste.queue_channel(TG_ARGV[0], 'events'), '');
     return null;
 end;
 $$;

@@ -129,6 +129,8 @@ begin
                 union all
                 %11$s;
             end if;
+            -- The ticker sleeps until told (once per transaction: NOTIFY folds repeats).
+            perform pg_catalog.pg_notify(%13$L, '');
             return null;
         end
         $body$
@@ -143,7 +145,8 @@ begin
         lambdiste.capture_events_select('U', 'lambdiste_new', _new_row, i_rows_per_event),
         lambdiste.capture_events_select('D', 'lambdiste_old', _old_row, 1, _vanished),
         lambdiste.capture_events_select('U', 'lambdiste_new', _new_row, 1),
-        lambdiste.capture_settings());
+        lambdiste.capture_settings(),
+        lambdiste.queue_channel(i_queue, 'events'));
     return _fn;
 end;
 $$;

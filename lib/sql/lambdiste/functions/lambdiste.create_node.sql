@@ -34,7 +34,11 @@ begin
     insert into lambdiste.node (node_queue, node_name, node_type, node_location, node_provider, node_consumer)
     values (i_queue, i_node_name, i_node_type, i_location, i_provider, i_consumer);
     if i_node_type = 'root' then
-        perform pgq.create_queue(i_queue);
+        -- The ticker wakes when events arrive (lambdiste.queue_channel), so a
+        -- batch can close 50 ms after the last one (PgQ's default waits 3 s).
+        if pgq.create_queue(i_queue) = 1 then
+            perform pgq.set_queue_config(i_queue, 'ticker_max_lag', '50 milliseconds');
+        end if;
         insert into lambdiste.member (member_queue, member_name, member_type, member_location)
         values (i_queue, i_node_name, 'root', i_location)
         on conflict do nothing;
