@@ -246,6 +246,9 @@ as $$
 begin
     if to_regclass('pg_temp.lambdiste_batch') is null then
         create temporary table lambdiste_batch (ev_id bigint, ev_type text, ev_data text, ev_extra1 text) on commit delete rows;
+        -- Events of multi-row statements are tens of kB: compressing them on
+        -- the way in costs more than the statements that read them save.
+        alter table pg_temp.lambdiste_batch alter column ev_data set storage external;
     end if;
 end;
 $$;
