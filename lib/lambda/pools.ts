@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { createPool } from '../db/connect.ts';
+import { createPool, pooledConnect } from '../db/connect.ts';
 
 /**
  * Connection pools by URL, kept for the life of the process: a warm Lambda
@@ -19,7 +19,12 @@ export function poolFor(url: string): pg.Pool {
 
 /** Runs `fn` with a dedicated client from the URL's pool; a client that saw an error is discarded, not reused. */
 export async function withPooledClient<T>(url: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await poolFor(url).connect();
+  const client = await pooledConnect(url, poolFor(url), () => {
+    // The URL leads to a connection pooler: a pool made for it replaces this one.
+    void pools.get(url)?.end().catch(() => undefined);
+    pools.delete(url);
+    return poolFor(url);
+  });
   let broken: Error | undefined;
   try {
     return await fn(client);

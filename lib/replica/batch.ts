@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { finishBatch, getConsumerInfo, nextBatch, type Batch } from '../queue/api.ts';
+import { SET_LOCAL_SETTINGS } from '../db/connect.ts';
 import { applyStaged, SetApplyFailed } from './apply.ts';
 import { LostPositionError } from './errors.ts';
 import { readPosition, writePosition, type Position } from './position.ts';
@@ -112,7 +113,8 @@ async function applyBatchTransaction(
   // Londiste's choice: replayed changes fire no subscriber triggers and no
   // foreign-key checks (the provider already enforced them).
   // Sorts for the last change per key fit in memory.
-  await sub.query(`begin; set local session_replication_role = replica; set local work_mem = '64MB'; select lambdiste.staging_table()`);
+  await sub.query(`begin; ${SET_LOCAL_SETTINGS}; set local session_replication_role = replica; set local work_mem = '64MB';
+                   select lambdiste.staging_table()`);
   try {
     // Lock the position row: a second consumer for this subscriber waits here.
     const locked = await readPosition(sub, ctx.queue, consumer, true);

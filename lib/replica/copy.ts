@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { inSettingsTransaction, SET_LOCAL_SETTINGS } from '../db/connect.ts';
 
 /**
  * The initial copy of one table, in primary-key chunks. Each chunk is one
@@ -24,6 +25,12 @@ export interface CopyPlan {
   missingOnSubscriber: string[];
   /** Subscriber columns the provider lacks (left to their defaults). */
   missingOnProvider: string[];
+  /**
+   * Chunks travel in COPY's binary format (faster, and independent of any
+   * setting): the servers are of one major version and every column copied
+   * has the same type on both sides, with binary input and output.
+   */
+  binary: boolean;
 }
 
 interface ColumnRow {
@@ -31,6 +38,9 @@ interface ColumnRow {
   raw: string;
   type: string;
   generated: string;
+  /** The type (and its element type) has binary send and receive functions. */
+  binary_io: boolean;
+  major: number;
 }
 
 /** A key column and the operators of its index (lambdiste.key_operators): the key's own order, whatever the search_path. */
@@ -44,28 +54,41 @@ export interface KeyColumn {
 }
 
 async function columnsOf(db: pg.ClientBase, table: string, side: string): Promise<ColumnRow[]> {
-  const { rows } = await db.query(
-    `select quote_ident(attname) as name, attname as raw, format_type(atttypid, atttypmod) as type, attgenerated as generated
-       from pg_attribute where attrelid = to_regclass($1) and attnum > 0 and not attisdropped order by attnum`,
+  // Type names as the fixed search_path shows them, whatever the session's.
+  const { rows } = await inSettingsTransaction(db, () => db.query<ColumnRow>(
+    `select quote_ident(a.attname) as name, a.attname as raw, format_type(a.atttypid, a.atttypmod) as type,
+            a.attgenerated as generated,
+            t.typsend <> 0 and t.typreceive <> 0 and coalesce(e.typsend <> 0 and e.typreceive <> 0, true)
+              -- An empty one is sent in a form PostgreSQL 15 does not take back.
+              and t.oid not in ('int2vector'::regtype, 'oidvector'::regtype) as binary_io,
+            current_setting('server_version_num')::int / 10000 as major
+       from pg_attribute a
+       join pg_type t on t.oid = a.atttypid
+       left join pg_type e on e.oid = t.typelem and t.typcategory = 'A'
+      where a.attrelid = to_regclass($1) and a.attnum > 0 and not a.attisdropped order by a.attnum`,
     [table],
-  );
+  ));
   if (rows.length === 0) throw new Error(`Table ${table} not found on ${side}`);
   return rows;
 }
 
 export async function describeCopy(provider: pg.ClientBase, subscriber: pg.ClientBase, table: string): Promise<CopyPlan> {
   const [pcols, scols] = await Promise.all([columnsOf(provider, table, 'provider'), columnsOf(subscriber, table, 'subscriber')]);
-  const { rows: key } = await provider.query<KeyColumn>(
+  const { rows: key } = await inSettingsTransaction(provider, () => provider.query<KeyColumn>(
     `select quote_ident(key_name) as name, key_type as type, eq, lt, le, gt
        from lambdiste.key_operators(to_regclass($1)) order by key_position`,
     [table],
-  );
+  ));
   if (key.length === 0) throw new Error(`Primary key missing on table: ${table}`);
   const writable = new Set(scols.filter((c) => c.generated === '').map((c) => c.name));
   const onSubscriber = new Set(scols.map((c) => c.name));
   const onProvider = new Set(pcols.map((c) => c.name));
   const copied = pcols.filter((c) => writable.has(c.name));
+  const subscriberType = new Map(scols.map((c) => [c.name, c]));
+  const binary = pcols[0]!.major === scols[0]!.major
+    && copied.every((c) => c.binary_io && subscriberType.get(c.name)!.binary_io && subscriberType.get(c.name)!.type === c.type);
   return {
+    binary,
     table,
     key,
     columns: copied.map((c) => c.name),
@@ -78,7 +101,7 @@ export async function describeCopy(provider: pg.ClientBase, subscriber: pg.Clien
 /** Empties the subscriber table before its first chunk, in the caller's transaction (not with skip-truncate). */
 export async function prepareTarget(subscriber: pg.ClientBase, plan: CopyPlan, opts: { truncate: boolean }): Promise<void> {
   if (opts.truncate) {
-    await subscriber.query('set local session_replication_role = replica');
+    await subscriber.query(`${SET_LOCAL_SETTINGS}; set local session_replication_role = replica`);
     await subscriber.query(`truncate ${plan.table}`);
   }
 }
@@ -151,25 +174,29 @@ export async function copyChunk(provider: pg.ClientBase, subscriber: pg.ClientBa
       text: `select ${plan.key.map((k) => `${k.name}::text`).join(', ')} from ${plan.table}${where(null)}${suffix}`,
       rowMode: 'array',
     });
-  let boundKey: string[] | null = (await keyQuery(`${order} offset ${Math.max(0, opts.maxRows - 1)} limit 1`)).rows[0] ?? null;
-  let last = false;
-  if (!boundKey) {
-    last = true;
-    boundKey = (await keyQuery(`${orderBy('gt')} limit 1`)).rows[0] ?? null;
-  }
-  const select = `select ${plan.columns.join(', ')} from ${plan.table}${where(boundKey ? keyCondition(provider, plan, 'le', boundKey) : 'false')}${order}`;
 
   let rows = 0;
-  await subscriber.query('begin');
+  // Both sides with the session settings (the text of values, and of keys,
+  // must read back as the same values), through a pooler too.
+  await provider.query(`begin isolation level repeatable read read only; ${SET_LOCAL_SETTINGS}`);
+  await subscriber.query(`begin; ${SET_LOCAL_SETTINGS}; set local session_replication_role = replica`);
   try {
-    await subscriber.query('set local session_replication_role = replica');
+    let boundKey: string[] | null = (await keyQuery(`${order} offset ${Math.max(0, opts.maxRows - 1)} limit 1`)).rows[0] ?? null;
+    let last = false;
+    if (!boundKey) {
+      last = true;
+      boundKey = (await keyQuery(`${orderBy('gt')} limit 1`)).rows[0] ?? null;
+    }
+    const select = `select ${plan.columns.join(', ')} from ${plan.table}${where(boundKey ? keyCondition(provider, plan, 'le', boundKey) : 'false')}${order}`;
     // COPY writes identity columns as given; the merge states it (lambdiste.merge_copy_statement).
     const target = opts.merge ? STAGING : plan.table;
     if (opts.merge) {
       await subscriber.query(`create temp table lambdiste_copy_chunk (like ${plan.table}) on commit drop`);
     }
-    const sink = subscriber.query(copyFrom(`copy ${target} (${plan.columns.join(', ')}) from stdin`));
-    await pipeline(provider.query(copyTo(`copy (${select}) to stdout`)), sink);
+    const format = plan.binary ? ' (format binary)' : '';
+    const sink = subscriber.query(copyFrom(`copy ${target} (${plan.columns.join(', ')}) from stdin${format}`));
+    await pipeline(provider.query(copyTo(`copy (${select}) to stdout${format}`)), sink);
+    await provider.query('commit');
     rows = Number(sink.rowCount ?? 0);
     if (opts.merge) {
       const { rows: merge } = await subscriber.query('select lambdiste.merge_copy_statement($1::regclass, $2, $3) as sql',
@@ -181,6 +208,7 @@ export async function copyChunk(provider: pg.ClientBase, subscriber: pg.ClientBa
     await subscriber.query('commit');
     return { rows, lastKey, done: last };
   } catch (err) {
+    await provider.query('rollback').catch(() => undefined);
     await subscriber.query('rollback').catch(() => undefined);
     throw err;
   }

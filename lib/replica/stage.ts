@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { cancelQuery } from '../db/cancel.ts';
+import { SET_LOCAL_SETTINGS } from '../db/connect.ts';
 import { copyRows, HEADER, TRAILER } from './binary-copy.ts';
 
 /**
@@ -68,7 +69,7 @@ export async function stageEvents(
   apply: (chunk: StagedChunk) => Promise<boolean>,
 ): Promise<StageOutcome> {
   // The batch's events are sorted by id: in memory, for batches of the size consumers ask for.
-  await provider.query(`begin isolation level read committed read only; set local work_mem = '64MB'`);
+  await provider.query(`begin isolation level read committed read only; ${SET_LOCAL_SETTINGS}; set local work_mem = '64MB'`);
   const source = provider.query(copyTo(`copy (${query}) to stdout (format binary)`));
   let sink: CopyFrom | null = null;
   let chunk: StagedChunk = { events: 0, lastEventId: 0 };

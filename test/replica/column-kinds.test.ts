@@ -9,6 +9,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NodeConfig } from '../../lib/admin/types.ts';
+import { connect } from '../../lib/db/connect.ts';
+import { describeCopy } from '../../lib/replica/copy.ts';
 import { makeCluster, run, sql, syncLeaf } from '../helpers/nodes.ts';
 
 // The subscriber's sequences start elsewhere: a value drawn there instead of copied would differ.
@@ -120,5 +122,42 @@ describe('keys compared with their own operators', () => {
     expect(await all(leaf!.db)).toEqual(await all(root.db));
     expect(await sql(leaf!.db, `select k::text, v from ci where k in ('key7', 'key8', 'key9') order by v`))
       .toEqual([{ k: 'Key7', v: -7 }, { k: 'KEY9', v: 9 }]);
+  });
+});
+
+describe('copy formats', () => {
+  it('copies in text where a column type differs on the subscriber, in binary where none does', async () => {
+    const { root, leaves: [leaf] } = await makeCluster('copyfmt', 1);
+    await sql(root.db, `create table public.same (id int primary key, f float8, d date, i interval);
+      create table public.wider (id int primary key, n int, f float4);
+      insert into same select g, 1.0 / g, date '2000-01-01' + g, make_interval(days => g, secs => g / 3.0) from generate_series(1, 1500) g;
+      insert into wider select g, g * 1000, 1.0 / g from generate_series(1, 1500) g;`);
+    // The leaf's columns of wider are wider: the rows can only travel as text.
+    await sql(leaf!.db, `create table public.same (id int primary key, f float8, d date, i interval);
+      create table public.wider (id bigint primary key, n bigint, f float8);
+      alter database ${new URL(leaf!.db).pathname.slice(1)} set DateStyle = 'SQL, DMY';
+      alter database ${new URL(leaf!.db).pathname.slice(1)} set extra_float_digits = 0;`);
+    expect((await run(root, 'create-root', [root.jobName])).exitCode).toBe(0);
+    expect((await run(root, 'add-table', ['same', 'wider'])).exitCode).toBe(0);
+    expect((await run(leaf!, 'create-leaf', [leaf!.jobName], { provider: root.db })).exitCode).toBe(0);
+    expect((await run(leaf!, 'add-table', ['same', 'wider'])).exitCode).toBe(0);
+    await syncLeaf(root, leaf!);
+    // Read with Lambdiste's own session settings: the leaf's defaults would print them otherwise.
+    const rows = async (url: string, t: string) => {
+      const db = await connect(url);
+      try {
+        const cols = t === 'same' ? 'f::text, d::text, i::text' : 'n::text, f::float4::text';
+        return (await db.query(`select id::text, ${cols} from public.${t} order by id`)).rows;
+      } finally {
+        await db.end();
+      }
+    };
+    for (const t of ['same', 'wider']) expect(await rows(leaf!.db, t)).toEqual(await rows(root.db, t));
+    const [p, l] = [await connect(root.db), await connect(leaf!.db)];
+    try {
+      expect([(await describeCopy(p, l, 'public.same')).binary, (await describeCopy(p, l, 'public.wider')).binary]).toEqual([true, false]);
+    } finally {
+      await Promise.all([p.end(), l.end()]);
+    }
   });
 });
