@@ -28,7 +28,7 @@ const cut = async () => {
 const log = (level: LogLevel, message: string) => {
   if (level === 'ERROR') failures++;
   // -v logs every statement: each round takes the subscriber's lock once.
-  if (level !== 'DEBUG' || !message.startsWith('select pg_try_advisory_lock')) return;
+  if (level !== 'DEBUG' || !message.startsWith('select pg_try_advisory_xact_lock')) return;
   count++;
   if (milestones.has(count)) {
     gc();

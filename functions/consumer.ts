@@ -53,16 +53,16 @@ async function consume(event: ConsumerEvent, context: Context): Promise<Consumer
   let outcome: { run: ConsumerRun; lag: number | null };
   try {
     outcome = await withPooledClient(providerUrl, (provider) =>
-      withPooledClient(subscriberUrl, async (subscriber) => {
+      withPooledClient(subscriberUrl, (subscriber) => withPooledClient(subscriberUrl, async (lock) => {
         const run = await runConsumer({
-          queue: leaf.queue, consumer: leaf.name, providerUrl, subscriberUrl, provider, subscriber,
+          queue: leaf.queue, consumer: leaf.name, providerUrl, subscriberUrl, provider, subscriber, lock,
           deadline: deadlineOf(context),
           safetyMs: Number(process.env.LAMBDISTE_SAFETY_MS ?? 3000),
           log: (level, message) => (level === 'WARNING' ? logger.warn(message) : logger.info(message)),
         });
         const [info] = await getConsumerInfo(provider, leaf.queue, leaf.name);
         return { run, lag: info?.lag ?? null };
-      }),
+      })),
     );
   } catch (err) {
     const error = hideSecrets(err instanceof Error ? err.message : String(err), [providerUrl, subscriberUrl]);

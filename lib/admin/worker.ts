@@ -98,6 +98,7 @@ function consumerDaemon(ctx: CommandContext, conns: KeptConnections, wakeup: Wak
         subscriberUrl: ctx.config.db,
         provider,
         subscriber: await conns.get(ctx.config.db),
+        lock: await conns.get(ctx.config.db, 'lock'),
         deadline: Date.now() + 30_000,
         maxParallelCopy: parallel,
         signal: ctx.signal,

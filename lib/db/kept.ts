@@ -14,9 +14,10 @@ export class KeptConnections {
 
   constructor(private readonly open: (url: string) => Promise<pg.Client>) {}
 
-  /** The connection to `url`, opened on first use. */
-  get(url: string): Promise<pg.Client> {
-    const kept = this.clients.get(url);
+  /** The connection to `url` (one per `use` of it), opened on first use. */
+  get(url: string, use = ''): Promise<pg.Client> {
+    const key = `${use}\u0000${url}`;
+    const kept = this.clients.get(key);
     if (kept) return kept;
     const opening = this.open(url).then((client) => {
       // Added once per connection, not per round.
@@ -27,9 +28,9 @@ export class KeptConnections {
     });
     // A failed connect is reported by the round that awaited it; the next round tries again.
     opening.catch(() => {
-      if (this.clients.get(url) === opening) this.clients.delete(url);
+      if (this.clients.get(key) === opening) this.clients.delete(key);
     });
-    this.clients.set(url, opening);
+    this.clients.set(key, opening);
     return opening;
   }
 

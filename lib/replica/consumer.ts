@@ -4,6 +4,7 @@ import { hideSecrets } from '../db/secrets.ts';
 import { applyNextBatch, type Failpoint } from './batch.ts';
 import { clearConsumerError, recordConsumerError } from './consumer-error.ts';
 import { doCopyWork, okTables } from './copy-work.ts';
+import { takeRunLock } from './run-lock.ts';
 import { syncSequences } from './sequences.ts';
 
 export interface ConsumerOptions {
@@ -52,6 +53,8 @@ export interface ConsumerOptions {
   /** Connections to reuse (a warm Lambda keeps them); opened here otherwise. */
   provider?: pg.Client;
   subscriber?: pg.Client;
+  /** A connection to the subscriber that holds the run's lock (lib/replica/run-lock.ts); opened here otherwise. */
+  lock?: pg.Client;
 }
 
 export interface ConsumerRun {
@@ -103,13 +106,10 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
   const clock = opts.clock ?? Date.now;
   const msLeft = () => opts.deadline - safety - clock();
   const timeLeft = () => !opts.signal?.aborted && msLeft() > 0;
-  const lockKey = `${opts.queue}/${opts.consumer}`;
+  const lockDb = opts.lock ?? (await open(opts.subscriberUrl));
   try {
-    const { rows } = await subscriber.query(
-      `select pg_try_advisory_lock(hashtext('lambdiste.consumer'), hashtext($1)) as got`,
-      [lockKey],
-    );
-    if (!rows[0].got) return { ...result, busy: true };
+    const lock = await takeRunLock(lockDb, `${opts.queue}/${opts.consumer}`);
+    if (!lock) return { ...result, busy: true };
     try {
       const ctx = {
         provider, subscriber, queue: opts.queue, consumer: opts.consumer,
@@ -168,13 +168,12 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
       if (!opts.signal?.aborted) await noteFailure(opts, err);
       throw err;
     } finally {
-      await subscriber
-        .query(`select pg_advisory_unlock(hashtext('lambdiste.consumer'), hashtext($1))`, [lockKey])
-        .catch(() => undefined);
+      await lock.release();
     }
     return result;
   } finally {
     if (!opts.provider) await provider.end().catch(() => undefined);
     if (!opts.subscriber) await subscriber.end().catch(() => undefined);
+    if (!opts.lock) await lockDb.end().catch(() => undefined);
   }
 }

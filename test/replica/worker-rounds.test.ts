@@ -38,7 +38,7 @@ it('runs many rounds with a flat abort-listener count and heap, and no MaxListen
   const log = (level: LogLevel, message: string) => {
     if (level === 'ERROR') errors.push(message);
     // -v logs every statement: each round takes the subscriber's lock once.
-    if (level !== 'DEBUG' || !message.startsWith('select pg_try_advisory_lock')) return;
+    if (level !== 'DEBUG' || !message.startsWith('select pg_try_advisory_xact_lock')) return;
     rounds++;
     if (sampleAt.has(rounds)) {
       gc();
