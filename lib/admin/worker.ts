@@ -127,12 +127,14 @@ async function serve(ctx: CommandContext, once: boolean, type?: 'root'): Promise
   // Passwords of every database the daemon talks to, kept out of its log.
   const secretsIn = [ctx.config.db];
   const conns = new KeptConnections((url) => openClient(ctx, url, ctx.config.jobName));
-  const wakeup = new Wakeup();
+  let wakeup = new Wakeup();
   let daemon: Daemon | undefined;
   const round = async () => {
     if (!daemon) {
       const node = await nodeOf(ctx, await conns.get(ctx.config.db), type);
       if (node.type === 'root') {
+        // Through a pooler, the ticker looks for events every ticker_max_lag (50 ms); a leaf for batches every 100 ms.
+        wakeup = new Wakeup(50);
         daemon = tickerDaemon(ctx, conns, wakeup);
       } else {
         const providerUrl = ctx.config.settings.provider_db ?? node.providerUrl;
