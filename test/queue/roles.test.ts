@@ -68,21 +68,26 @@ describe('roles and grants', () => {
     const run = async (db: pg.ClientBase, url: string) => {
       const roles = Object.fromEntries(await Promise.all(
         (['pgq_admin', 'pgq_writer', 'pgq_reader', null] as const).map(async (r) => [r ?? 'none', await loginRole(db, url, r)] as const)));
+      await db.query(`create table public.orders (id int primary key, item text)`);
+      await db.query(`create trigger orders_q after insert or update or delete on public.orders
+                      for each row execute procedure pgq.logutriga('q')`);
+      await db.query(`grant insert, update on public.orders to ${roles.pgq_writer!.name}, ${roles.none!.name}`);
       const seen = {
         admin: await attempts(roles.pgq_admin!.url, [
           "select pgq.create_queue('q')", "select pgq.ticker('q')", 'select * from pgq.maint_operations()',
           "select pgq.set_queue_config('q', 'ticker_max_lag', '0')"]),
         writer: await attempts(roles.pgq_writer!.url, [
-          "select pgq.create_queue('x')", "select pgq.insert_event('q', 't', 'd')",
+          "select pgq.create_queue('x')", "select pgq.insert_event('q', 't', 'd')", "insert into public.orders values (1, 'tea')",
           "select pgq.register_consumer('q', 'w')", 'select count(*) from pgq.event_template', "select pgq.current_event_table('q')"]),
         reader: await attempts(roles.pgq_reader!.url, [
           "select pgq.insert_event('q', 't', 'd')", "select pgq.register_consumer('q', 'r')", "select pgq.force_tick('q')",
           "select pgq.next_batch('q', 'r')", 'select count(*) from pgq.event_template', "select pgq.ticker('q')"]),
         none: await attempts(roles.none!.url, [
-          "select pgq.insert_event('q', 't', 'd')", "select pgq.next_batch('q', 'r')",
+          "select pgq.insert_event('q', 't', 'd')", "insert into public.orders values (2, 'milk')", "select pgq.next_batch('q', 'r')",
           'select count(*) from pgq.get_queue_info()', 'select count(*) from pgq.queue', 'select count(*) from pgq.event_template',
           'select count(*) from pgq.retry_queue']),
       };
+      await db.query(`drop table public.orders`);
       for (const r of Object.values(roles)) await db.query(`drop role ${r.name}`);
       return seen;
     };
@@ -90,10 +95,11 @@ describe('roles and grants', () => {
     if (ref) expect(seen).toEqual(await run(ref, refUrl!));
     expect(seen).toEqual({
       admin: ['ok', 'ok', 'ok', 'ok'],
-      writer: ['permission denied for function create_queue', 'ok', 'permission denied for function register_consumer',
+      writer: ['permission denied for function create_queue', 'ok', 'ok', 'permission denied for function register_consumer',
         'permission denied for table event_template', 'ok'],
       reader: ['permission denied for function insert_event', 'ok', 'ok', 'ok', 'ok', 'permission denied for function ticker'],
-      none: ['permission denied for function insert_event', 'permission denied for function next_batch', 'ok', 'ok', 'permission denied for table event_template',
+      none: ['permission denied for function insert_event', 'permission denied for function insert_event',
+        'permission denied for function next_batch', 'ok', 'ok', 'permission denied for table event_template',
         'permission denied for table retry_queue'],
     });
   });
