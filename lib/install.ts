@@ -66,7 +66,7 @@ async function applyBundle(db: Db, bundle: SqlBundle): Promise<number[]> {
   for (const f of bundle.functions) await db.query(f.sql);
   // PgQ's roles (where this user may create them) and grants, on every
   // function as it now is.
-  if (s === 'pgq') await db.query('select pgq.upgrade_schema()');
+  if (bundle.functions.some((f) => f.name === 'pgq.upgrade_schema')) await db.query('select pgq.upgrade_schema()');
   return applied;
 }
 
