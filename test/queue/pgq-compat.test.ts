@@ -167,6 +167,10 @@ describe('PgQ 3.5 compatibility', () => {
       "select pgq.next_batch('q', 'c')",
       'select ev_id, ev_retry, ev_type, ev_data from pgq.get_batch_events(3)',
       'select pgq.finish_batch(3)',
+      // Before any rotation, which deletes old ticks (when it runs depends on other sessions' transactions).
+      "select pgq.register_consumer_at('q', 'c2', 1)",
+      "select pgq.register_consumer_at('q', 'c2', 2)",
+      "select consumer_name, last_tick from pgq.get_consumer_info('q')",
       'select * from pgq.maint_operations()',
       "select pgq.set_queue_config('q', 'rotation_period', '0')",
       'select * from pgq.maint_operations()',
@@ -187,9 +191,6 @@ describe('PgQ 3.5 compatibility', () => {
       "select pgq.seq_setval('public.compat_seq', 5)",
       "select pgq.seq_getval('public.compat_seq')",
       "select pgq.quote_fqname('Odd.Name.x'), pgq.quote_fqname('plain')",
-      "select pgq.register_consumer_at('q', 'c2', 1)",
-      "select pgq.register_consumer_at('q', 'c2', 2)",
-      "select consumer_name, last_tick from pgq.get_consumer_info('q')",
       "select pgq.drop_queue('q')",
       "select pgq.drop_queue('q', true)",
       'select count(*) from pgq.consumer',
@@ -226,6 +227,20 @@ describe('PgQ 3.5 compatibility', () => {
     expect(ops).toEqual(['pgq.maint_rotate_tables_step1', 'pgq.maint_rotate_tables_step2', 'baz', 'foo.bar']);
     expect(find(mine, "select pgq.drop_queue('q')").error).toBe('cannot drop queue, consumers still attached');
     expect(one(mine, 'select count(*) from pgq.consumer')).toBe('0');
+  });
+
+  it('takes events written straight into current_event_table, with ids from the queue\'s sequence', async () => {
+    const direct = (data: string) => `do $$ begin execute format('insert into %s (ev_time, ev_type, ev_data, ev_extra1)'
+        ' values (now(), ''direct'', ''${data}'', ''e1'')', pgq.current_event_table('q')); end $$`;
+    const steps = [
+      "select pgq.create_queue('q')", "select pgq.register_consumer('q', 'c')",
+      "select pgq.insert_event('q', 'api', 'one')", direct('two'), direct('three'),
+      "select pgq.force_tick('q')", "select pgq.ticker('q')", "select pgq.next_batch('q', 'c')",
+      'select ev_id, ev_retry, ev_type, ev_data, ev_extra1 from pgq.get_batch_events(1)',
+    ];
+    const mine = await compare('compat_direct', steps);
+    expect(rows(mine, 'select ev_id, ev_retry, ev_type, ev_data, ev_extra1 from pgq.get_batch_events(1)')).toEqual([
+      ['1', null, 'api', 'one', null], ['2', null, 'direct', 'two', 'e1'], ['3', null, 'direct', 'three', 'e1']]);
   });
 
   it('works the same under Lambdiste\'s session search_path (pg_catalog, pg_temp)', async () => {
