@@ -64,6 +64,9 @@ async function applyBundle(db: Db, bundle: SqlBundle): Promise<number[]> {
   // Bodies may call functions defined by later files.
   await db.query('set local check_function_bodies = off');
   for (const f of bundle.functions) await db.query(f.sql);
+  // PgQ's roles (where this user may create them) and grants, on every
+  // function as it now is.
+  if (bundle.functions.some((f) => f.name === 'pgq.upgrade_schema')) await db.query('select pgq.upgrade_schema()');
   return applied;
 }
 

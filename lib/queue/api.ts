@@ -6,6 +6,7 @@
  * Ids (events, ticks, batches) are bigint in SQL and numbers here: exact up
  * to 2^53, far beyond what a queue reaches.
  */
+import pg from 'pg';
 import type { Db } from '../db/connect.ts';
 
 export interface QueueEvent {
@@ -78,11 +79,10 @@ export type QueueSetting =
   | 'ticker_idle_period'
   | 'ticker_paused'
   | 'rotation_period'
-  | 'external_ticker'
-  | 'disable_insert'
-  | 'per_tx_limit';
+  | 'external_ticker';
 
 const num = (v: unknown): number => Number(v);
+const escapeIdentifier = (s: string): string => pg.escapeIdentifier(s);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 async function scalar(db: Db, sql: string, params: unknown[]): Promise<unknown> {
@@ -200,7 +200,9 @@ let cursorSeq = 0;
  * Runs in its own read-only transaction on `db`, which must not be in a
  * transaction already. `afterEventId` skips events up to that id (to
  * resume a batch that was partly applied); `extraWhere` is an SQL condition
- * on the ev.* columns, built by the caller from trusted values only.
+ * on the event columns (ev_id, ev_extra1, ... without a table alias, as
+ * PgQ's get_batch_cursor takes it), built by the caller from trusted values
+ * only.
  */
 export async function* readBatch(
   db: Db, batchId: number,
@@ -212,7 +214,7 @@ export async function* readBatch(
   const firstPage = Math.min(pageSize, 100);
   const cursor = `lambdiste_batch_${process.pid}_${++cursorSeq}`;
   const conditions = [
-    opts.afterEventId === undefined ? null : `ev.ev_id > ${Math.trunc(opts.afterEventId)}`,
+    opts.afterEventId === undefined ? null : `ev_id > ${Math.trunc(opts.afterEventId)}`,
     opts.extraWhere ?? null,
   ].filter((c): c is string => c !== null);
   const where = conditions.length ? conditions.map((c) => `(${c})`).join(' and ') : null;
@@ -242,9 +244,13 @@ export async function* readBatch(
   }
 }
 
-/** Closes a batch: the consumer moves past it. */
-export async function finishBatch(db: Db, batchId: number): Promise<void> {
-  await db.query('select pgq.finish_batch($1)', [batchId]);
+/**
+ * Closes a batch: the consumer moves past it. False when the batch was not
+ * open (unknown, or finished already, e.g. by a finish repeated after a lost
+ * connection): PgQ only warns then.
+ */
+export async function finishBatch(db: Db, batchId: number): Promise<boolean> {
+  return num(await scalar(db, 'select pgq.finish_batch($1)', [batchId])) === 1;
 }
 
 /** Sends one event of an open batch back to this consumer after `retry` (seconds or a time). */
@@ -302,29 +308,39 @@ export async function getConsumerInfo(db: Db, queue?: string, consumer?: string)
 }
 
 /**
- * Runs the maintenance that is due (rotation steps, retry events, extra
- * per-queue functions), each call in its own transaction, as
- * pgq.maint_operations() lists them. Returns the calls made.
+ * Runs the maintenance that is due, as pgqd does: each call that
+ * pgq.maint_operations() lists (rotation steps, extra per-queue functions,
+ * VACUUM of the small queue tables when autovacuum is off), each in its own
+ * transaction and again as long as it returns non-zero; then
+ * pgq.maint_retry_events() until it has moved every retry event that is
+ * due. Returns the calls made.
  */
 export async function runMaintenance(db: Db): Promise<string[]> {
   const { rows } = await db.query<{ func_name: string; func_arg: string | null }>(
     'select func_name, func_arg from pgq.maint_operations()',
   );
   const done: string[] = [];
+  const ident = /^([a-z_][a-z0-9_$]*\.)?[a-z_][a-z0-9_$]*$/i;
   for (const { func_name, func_arg } of rows) {
-    // The name comes from the queue's own catalog; validate its shape anyway.
-    if (!/^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/i.test(func_name)) {
-      throw new Error(`Refusing odd maintenance function name: ${func_name}`);
+    if (func_name === 'vacuum') {
+      // The table names come from pgq.maint_tables_to_vacuum(); quoted anyway.
+      if (func_arg === null) continue;
+      await db.query(`vacuum ${func_arg.split('.').map((p) => escapeIdentifier(p)).join('.')}`);
+      done.push(`vacuum ${func_arg}`);
+      continue;
     }
-    if (func_name === 'pgq.maint_retry_events') {
-      // Moves a bounded number of events per call: repeat until done.
-      while (num(await scalar(db, 'select pgq.maint_retry_events()', [])) > 0);
-    } else if (func_arg === null) {
-      await db.query(`select ${func_name}()`);
-    } else {
-      await db.query(`select ${func_name}($1)`, [func_arg]);
+    // The name comes from the queue's own catalog; validate its shape anyway.
+    if (!ident.test(func_name)) throw new Error(`Refusing odd maintenance function name: ${func_name}`);
+    const call = func_arg === null ? `select ${func_name}()` : `select ${func_name}($1)`;
+    for (let i = 0; i < 1000; i++) {
+      const again = await scalar(db, call, func_arg === null ? [] : [func_arg]);
+      if (!(Number(again) > 0)) break;
     }
     done.push(func_arg === null ? func_name : `${func_name}(${func_arg})`);
   }
+  // A bounded number of events per call: repeat until none is due.
+  let moved = 0;
+  for (let n = 1; n > 0; moved += n) n = num(await scalar(db, 'select pgq.maint_retry_events()', []));
+  if (moved > 0) done.push('pgq.maint_retry_events');
   return done;
 }

@@ -222,7 +222,7 @@ async function catchUp(ctx: CopyContext, t: TableState): Promise<number> {
     }
     // Ahead of the main consumer: it has to get here first.
     if (mine.tick > main.tick || !ctx.timeLeft()) return events;
-    const r = await applyNextBatch(ctx, copyConsumer, async () => new Set([t.name]), { extraWhere: `ev.ev_extra1 = ${quoted}` });
+    const r = await applyNextBatch(ctx, copyConsumer, async () => new Set([t.name]), { extraWhere: `ev_extra1 = ${quoted}` });
     events += r.events;
     if (r.status === 'none' || r.status === 'partial') return events;
   }

@@ -1,40 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createQueue, insertEvent, registerConsumer, setQueueConfig, tickQueue } from '../../lib/queue/api.ts';
+import { createQueue, insertEvent, registerConsumer, setQueueConfig } from '../../lib/queue/api.ts';
 import { runTicker } from '../../lib/queue/ticker.ts';
 import { client } from '../helpers/db.ts';
 import { queueDb, takeAll, tickNow } from '../helpers/queue.ts';
 
-const ticks = async (db: import('pg').ClientBase) =>
-  Number((await db.query('select count(*) as n from pgq.tick')).rows[0].n);
-
 describe('ticker rules', () => {
-  it('ticks only for a reason: max_count events, max_lag with events, idle_period without', async () => {
-    const { db } = await queueDb('rules');
-    await createQueue(db, 'q');
-    await setQueueConfig(db, 'q', 'ticker_max_count', 3);
-    await setQueueConfig(db, 'q', 'ticker_max_lag', '1 hour');
-    await setQueueConfig(db, 'q', 'ticker_idle_period', '1 hour');
-    const base = await ticks(db);
-
-    expect(await tickQueue(db, 'q')).toBeNull(); // nothing happened
-    await insertEvent(db, 'q', { type: 't', data: '1' });
-    await insertEvent(db, 'q', { type: 't', data: '2' });
-    expect(await tickQueue(db, 'q')).toBeNull(); // 2 < max_count, lag small
-    await insertEvent(db, 'q', { type: 't', data: '3' });
-    expect(await tickQueue(db, 'q')).not.toBeNull(); // max_count reached
-    expect(await ticks(db)).toBe(base + 1);
-
-    await insertEvent(db, 'q', { type: 't', data: '4' });
-    expect(await tickQueue(db, 'q')).toBeNull();
-    await setQueueConfig(db, 'q', 'ticker_max_lag', '0');
-    expect(await tickQueue(db, 'q')).not.toBeNull(); // max_lag passed with an event pending
-
-    expect(await tickQueue(db, 'q')).toBeNull(); // idle, idle_period not passed (max_lag does not apply)
-    await setQueueConfig(db, 'q', 'ticker_idle_period', '0');
-    expect(await tickQueue(db, 'q')).not.toBeNull(); // idle_period passed
-    expect(await ticks(db)).toBe(base + 3);
-  });
-
   it('does not tick a paused queue', async () => {
     const { db } = await queueDb('paused');
     await createQueue(db, 'q');
@@ -98,15 +68,26 @@ describe('the ticker routine', () => {
     expect(r.ticks).toBeGreaterThan(0);
   });
 
-  it('returns early once the queue is idle, when asked to', async () => {
+  it('backs off while the queue is idle and returns early then, when asked to', async () => {
     const { db } = await queueDb('idle');
     await createQueue(db, 'q');
     await setQueueConfig(db, 'q', 'ticker_idle_period', '1 hour');
+    // A second tick at once (a single tick has no gap to back off from), so the gaps start small.
+    await db.query(`select pgq.ticker('q')`);
     const started = Date.now();
-    const r = await runTicker(db, { deadline: Date.now() + 30_000, tickPeriodMs: 20, idleExitMs: 300 });
+    const r = await runTicker(db, { deadline: Date.now() + 30_000, tickPeriodMs: 20, idleExitMs: 600 });
     expect(r.idle).toBe(true);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(r.ticks).toBe(0);
+    // PgQ's idle rule: each gap at least twice the one before, and at least half of max_lag.
+    const { rows } = await db.query(`select extract(epoch from tick_time - lag(tick_time) over (order by tick_id)) * 1000 as gap
+                                       from pgq.tick order by tick_id`);
+    const gaps = rows.slice(2).map((g) => Number(g.gap));
+    expect(r.ticks).toBe(rows.length - 2);
+    expect(gaps.length).toBeGreaterThan(0);
+    for (let i = 0; i < gaps.length; i++) {
+      expect(gaps[i]).toBeGreaterThanOrEqual(125);
+      if (i > 0) expect(gaps[i]).toBeGreaterThanOrEqual(2 * gaps[i - 1]! - 1);
+    }
   });
 
   it('stops when aborted', async () => {

@@ -90,6 +90,8 @@ begin
         declare
             _table text := pg_catalog.quote_ident(TG_TABLE_SCHEMA) || '.' || pg_catalog.quote_ident(TG_TABLE_NAME);
             _q     record;
+            _n     integer := 0;
+            _k     integer;
         begin
             -- One query: the queue (its sequence as a regclass once, not a
             -- name to look up per row), and whether the statement changed
@@ -97,30 +99,36 @@ begin
             -- path, cheaper than the chunking.
             if TG_OP = 'DELETE' then
                 select queue_id, queue_cur_table, queue_event_seq::regclass as seq, queue_disable_insert,
-                       %3$s (select from lambdiste_old offset 1) as many
+                       queue_per_tx_limit, %3$s (select from lambdiste_old offset 1) as many
                   into _q from pgq.queue where queue_name = %2$L;
             else
                 select queue_id, queue_cur_table, queue_event_seq::regclass as seq, queue_disable_insert,
-                       %3$s (select from lambdiste_new offset 1) as many
+                       queue_per_tx_limit, %3$s (select from lambdiste_new offset 1) as many
                   into _q from pgq.queue where queue_name = %2$L;
             end if;
             if not found then
-                raise exception 'Queue not found: %%', %2$L using errcode = 'P0002';
+                raise exception 'No such queue' using errcode = 'XX000';
             end if;
-            if _q.queue_disable_insert then
-                raise exception 'Insert into queue %% is disabled', %2$L using errcode = '55000';
+            if _q.queue_disable_insert and current_setting('session_replication_role') <> 'replica' then
+                raise exception 'Insert into queue disallowed' using errcode = 'XX000';
             end if;
             if TG_OP = 'INSERT' and _q.many then
                 insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1) %4$s;
+                get diagnostics _k = row_count; _n := _n + _k;
             elsif TG_OP = 'INSERT' then
                 insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1) %5$s;
+                get diagnostics _k = row_count; _n := _n + _k;
             elsif TG_OP = 'DELETE' and _q.many then
                 insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1) %6$s;
+                get diagnostics _k = row_count; _n := _n + _k;
             elsif TG_OP = 'DELETE' then
                 insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1) %7$s;
+                get diagnostics _k = row_count; _n := _n + _k;
             elsif _q.many then
                 insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1) %8$s;
+                get diagnostics _k = row_count; _n := _n + _k;
                 insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_type, ev_data, ev_extra1) %9$s;
+                get diagnostics _k = row_count; _n := _n + _k;
             else
                 -- The vanished key first, then the new row: one statement,
                 -- whose branches run (and take their ids) in that order.
@@ -128,6 +136,11 @@ begin
                 %10$s
                 union all
                 %11$s;
+                get diagnostics _n = row_count;
+            end if;
+            -- The queue's per-transaction limit counts these events too.
+            if _q.queue_per_tx_limit is not null then
+                perform pgq._count_tx_events(_q.queue_id, %2$L, _q.queue_per_tx_limit, _n);
             end if;
             -- The ticker sleeps until told (once per transaction: NOTIFY folds repeats).
             perform pg_catalog.pg_notify(%13$L, '');

@@ -1,23 +1,26 @@
 -- Function: pgq.insert_event(3), pgq.insert_event(7)
 --
 --      Queues one event of the given type with its payload and up to four
---      extra fields, in the caller's transaction.
+--      extra fields, in the caller's transaction (see pgq.insert_event_raw).
+--      Security definer, so that a producer needs EXECUTE on these
+--      (pgq_writer) and no rights on the event tables. No SET clause on this
+--      hot path: every name in it is schema-qualified, so the caller's
+--      search_path cannot divert it.
 -- Returns:
 --      the event id
-create or replace function pgq.insert_event(i_queue_name text, i_ev_type text, i_ev_data text)
+create or replace function pgq.insert_event(queue_name text, ev_type text, ev_data text)
 returns bigint
 language sql
 as $$
-    select pgq.insert_event_raw(i_queue_name, null, now(), null, null,
-                                i_ev_type, i_ev_data, null, null, null, null);
+    select pgq.insert_event($1, $2, $3, null, null, null, null);
 $$;
 
 create or replace function pgq.insert_event(
-    i_queue_name text, i_ev_type text, i_ev_data text,
-    i_ev_extra1 text, i_ev_extra2 text, i_ev_extra3 text, i_ev_extra4 text)
+    queue_name text, ev_type text, ev_data text,
+    ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text)
 returns bigint
 language sql
+security definer
 as $$
-    select pgq.insert_event_raw(i_queue_name, null, now(), null, null,
-                                i_ev_type, i_ev_data, i_ev_extra1, i_ev_extra2, i_ev_extra3, i_ev_extra4);
+    select pgq.insert_event_raw($1, null, pg_catalog.now(), null, null, $2, $3, $4, $5, $6, $7);
 $$;

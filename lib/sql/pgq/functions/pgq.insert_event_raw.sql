@@ -1,45 +1,56 @@
 -- Function: pgq.insert_event_raw(11)
 --
---      Inserts an event into the queue's current event table. Every call
---      draws from the queue's event sequence, even when an event id is
---      given: the ticker counts new events by watching that sequence.
+--      Inserts an event into the queue's current event table, as PgQ's C
+--      version does:
+--        * the queue's event sequence is drawn from on every call, even
+--          when an event id is given or the insert is then refused (the
+--          ticker counts new events by watching that sequence);
+--        * a queue with queue_disable_insert refuses, except in sessions
+--          with session_replication_role = replica (where replicated
+--          events are copied in);
+--        * a queue with queue_per_tx_limit refuses the event past that
+--          many from one transaction;
+--        * a NULL ev_time is now().
 --      The event becomes visible to consumers in the first batch whose end
---      tick sees its transaction committed. Security definer so that
---      writers need no rights on the event tables; every name in it is
---      schema-qualified and operators resolve in pg_catalog first, so the
---      caller's search_path cannot divert it (a SET clause would cost more
---      than the insert itself on this hot path).
+--      tick sees its transaction committed. Every name, operator and
+--      function in here is schema-qualified: it runs as the queue's owner
+--      when called through pgq.insert_event, with the caller's search_path.
 -- Returns:
 --      the event id
 -- Tables directly manipulated:
 --      insert - pgq.event_template (routed to pgq.event_<queue>_<n>)
 create or replace function pgq.insert_event_raw(
-    i_queue_name text, i_ev_id bigint, i_ev_time timestamptz,
-    i_ev_owner integer, i_ev_retry integer, i_ev_type text, i_ev_data text,
-    i_ev_extra1 text, i_ev_extra2 text, i_ev_extra3 text, i_ev_extra4 text)
+    queue_name text, ev_id bigint, ev_time timestamp with time zone,
+    ev_owner integer, ev_retry integer, ev_type text, ev_data text,
+    ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text)
 returns bigint
 language plpgsql
-security definer
 as $$
 declare
-    _q     record;
-    _id    bigint;
+    _q    record;
 begin
-    select queue_id, queue_cur_table, queue_event_seq, queue_disable_insert
+    if $1 is null then
+        raise exception 'Queue name must not be NULL' using errcode = 'XX000';
+    end if;
+    select q.queue_id, q.queue_cur_table, q.queue_disable_insert, q.queue_per_tx_limit,
+           pg_catalog.nextval(q.queue_event_seq::pg_catalog.regclass) as next_id
       into _q
-      from pgq.queue where queue_name = i_queue_name;
+      from pgq.queue q
+     where q.queue_name operator(pg_catalog.=) $1;
     if not found then
-        raise exception 'Queue not found: %', coalesce(i_queue_name, '<null>')
-            using errcode = 'P0002';
+        raise exception 'No such queue' using errcode = 'XX000';
     end if;
-    if _q.queue_disable_insert and current_setting('session_replication_role') <> 'replica' then
-        raise exception 'Insert into queue % is disabled', i_queue_name using errcode = '55000';
+    if _q.queue_disable_insert
+       and pg_catalog.current_setting('session_replication_role') operator(pg_catalog.<>) 'replica' then
+        raise exception 'Insert into queue disallowed' using errcode = 'XX000';
     end if;
-    _id := pg_catalog.nextval(_q.queue_event_seq);
+    if _q.queue_per_tx_limit is not null then
+        perform pgq._count_tx_events(_q.queue_id, $1, _q.queue_per_tx_limit, 1);
+    end if;
     insert into pgq.event_template (ev_queue, ev_tbl, ev_id, ev_time, ev_owner, ev_retry, ev_type, ev_data,
                                     ev_extra1, ev_extra2, ev_extra3, ev_extra4)
-    values (_q.queue_id, _q.queue_cur_table, coalesce(i_ev_id, _id), coalesce(i_ev_time, pg_catalog.now()),
-            i_ev_owner, i_ev_retry, i_ev_type, i_ev_data, i_ev_extra1, i_ev_extra2, i_ev_extra3, i_ev_extra4);
-    return coalesce(i_ev_id, _id);
+    values (_q.queue_id, _q.queue_cur_table, coalesce($2, _q.next_id), coalesce($3, pg_catalog.now()),
+            $4, $5, $6, $7, $8, $9, $10, $11);
+    return coalesce($2, _q.next_id);
 end;
 $$;

@@ -1,42 +1,37 @@
 -- Function: pgq.set_queue_config(3)
 --
---      Changes one setting of a queue. Names may be given with or without
---      the queue_ prefix: ticker_max_count, ticker_max_lag,
---      ticker_idle_period, ticker_paused, rotation_period,
---      external_ticker, disable_insert, per_tx_limit.
+--      Changes one setting of a queue, by its column name without the
+--      queue_ prefix: ticker_max_count, ticker_max_lag, ticker_idle_period,
+--      ticker_paused, rotation_period, external_ticker. (The others, such
+--      as disable_insert and per_tx_limit, are not settable here in PgQ
+--      either: an UPDATE of pgq.queue sets them.)
 -- Returns:
 --      1
 -- Tables directly manipulated:
 --      update - pgq.queue
-create or replace function pgq.set_queue_config(i_queue_name text, i_param text, i_value text)
+create or replace function pgq.set_queue_config(x_queue_name text, x_param_name text, x_param_value text)
 returns integer
 language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
 as $$
 declare
-    _param text := regexp_replace(lower(coalesce(i_param, '')), '^queue_', '');
-    _q pgq.queue;
+    _col text;
 begin
-    _q := pgq.find_queue(i_queue_name, true);
-    case _param
-    when 'ticker_max_count' then
-        update pgq.queue set queue_ticker_max_count = i_value::integer where queue_id = _q.queue_id;
-    when 'ticker_max_lag' then
-        update pgq.queue set queue_ticker_max_lag = i_value::interval where queue_id = _q.queue_id;
-    when 'ticker_idle_period' then
-        update pgq.queue set queue_ticker_idle_period = i_value::interval where queue_id = _q.queue_id;
-    when 'ticker_paused' then
-        update pgq.queue set queue_ticker_paused = i_value::boolean where queue_id = _q.queue_id;
-    when 'rotation_period' then
-        update pgq.queue set queue_rotation_period = i_value::interval where queue_id = _q.queue_id;
-    when 'external_ticker' then
-        update pgq.queue set queue_external_ticker = i_value::boolean where queue_id = _q.queue_id;
-    when 'disable_insert' then
-        update pgq.queue set queue_disable_insert = i_value::boolean where queue_id = _q.queue_id;
-    when 'per_tx_limit' then
-        update pgq.queue set queue_per_tx_limit = i_value::integer where queue_id = _q.queue_id;
-    else
-        raise exception 'Unknown queue setting: %', i_param using errcode = '22023';
-    end case;
+    if x_queue_name is null or x_param_name is null then
+        raise exception 'Invalid NULL value';
+    end if;
+    perform 1 from pgq.queue where queue_name = x_queue_name;
+    if not found then
+        raise exception 'No such event queue';
+    end if;
+    _col := 'queue_' || x_param_name;
+    if _col not in ('queue_ticker_max_count', 'queue_ticker_max_lag', 'queue_ticker_idle_period',
+                    'queue_ticker_paused', 'queue_rotation_period', 'queue_external_ticker') then
+        -- PgQ's text, its stray "s" included.
+        raise exception 'cannot change parameter "%s"', x_param_name;
+    end if;
+    execute format('update pgq.queue set %I = %L where queue_name = %L', _col, x_param_value, x_queue_name);
     return 1;
 end;
 $$;
