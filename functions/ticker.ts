@@ -1,7 +1,8 @@
 /**
- * ticker — scheduled every minute: for each root node, ticks its queue every
- * LAMBDISTE_TICK_PERIOD_MS until shortly before the invocation's end, runs
- * queue maintenance, and wakes the consumers of leaves with work.
+ * ticker — scheduled every minute: for each root node, ticks its queue when
+ * its capture triggers say events arrived (LAMBDISTE_TICK_PERIOD_MS at the
+ * latest) until shortly before the invocation's end, runs queue
+ * maintenance, and wakes the consumers of leaves with work.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -11,6 +12,7 @@ import validator from '@middy/validator';
 import { transpileSchema } from '@middy/validator/transpile';
 import type { Context } from 'aws-lambda';
 import { runTicker } from '../lib/queue/ticker.ts';
+import { Wakeup } from '../lib/queue/wakeup.ts';
 import { nodeUrl } from '../lib/topology.ts';
 import { BadEventError, errorResponse } from '../lib/lambda/errors.ts';
 import { withPooledClient } from '../lib/lambda/pools.ts';
@@ -56,7 +58,10 @@ async function tick(event: TickerEvent, context: Context) {
       return withPooledClient(url, async (db) => {
         const r = await runTicker(db, {
           deadline,
-          tickPeriodMs: env('LAMBDISTE_TICK_PERIOD_MS', 250),
+          // Woken when events arrive: the period is only the longest sleep.
+          queue: root.queue,
+          wakeup: new Wakeup(50),
+          tickPeriodMs: env('LAMBDISTE_TICK_PERIOD_MS', 1000),
           maintPeriodMs: env('LAMBDISTE_MAINT_PERIOD_MS', 30_000),
           safetyMs: env('LAMBDISTE_SAFETY_MS', 3000),
           idleExitMs: process.env.LAMBDISTE_TICKER_IDLE_EXIT_MS === '0' ? undefined : env('LAMBDISTE_TICKER_IDLE_EXIT_MS', 10_000),

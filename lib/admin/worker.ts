@@ -58,22 +58,15 @@ interface Daemon {
  * ready.
  */
 function tickerDaemon(ctx: CommandContext, conns: KeptConnections, wakeup: Wakeup): Daemon {
-  const schedule = new TickerSchedule(seconds(ctx, 'tick_period', 1) * 1000, seconds(ctx, 'maint_period', 30) * 1000);
   const queue = ctx.config.queueName;
+  const schedule = new TickerSchedule(seconds(ctx, 'tick_period', 1) * 1000, seconds(ctx, 'maint_period', 30) * 1000, queue);
   let ticks = 0;
   return {
     async round() {
       const db = await conns.get(ctx.config.db);
       await wakeup.listen(db, queue, 'events');
-      const r = await schedule.round(db);
-      ticks += r.ticks;
-      if (r.ticks > 0) await db.query(`select pg_notify(lambdiste.queue_channel($1, 'tick'), '')`, [queue]);
-      const periodic = schedule.wait();
-      // Events waiting: tick when ticker_max_lag has passed since the last tick.
-      const { rows } = await db.query(
-        `select ev_new, greatest(0, extract(epoch from queue_ticker_max_lag - ticker_lag) * 1000)::int as due
-           from pgq.get_queue_info($1)`, [queue]);
-      return rows[0] && Number(rows[0].ev_new) > 0 ? Math.min(periodic, rows[0].due + 1) : periodic;
+      ticks += (await schedule.round(db)).ticks;
+      return schedule.wait(db);
     },
     stopped: () => ctx.log('INFO', `Ticker stopped after ${ticks} ticks`),
   };

@@ -1,6 +1,8 @@
+import type pg from 'pg';
 import type { Db } from '../db/connect.ts';
 import { pause } from '../daemon.ts';
 import { runMaintenance, tickAll } from './api.ts';
+import type { Wakeup } from './wakeup.ts';
 
 export interface TickerOptions {
   /** Epoch ms by which the routine must have returned. */
@@ -21,6 +23,10 @@ export interface TickerOptions {
   idleExitMs?: number;
   /** Called after every round with the number of ticks it wrote (the Lambda wakes consumers here). */
   afterTick?: (ticks: number) => Promise<void>;
+  /** The queue whose ticker this is: it is told when events arrive, and tells its consumers of ticks. */
+  queue?: string;
+  /** Sleeps between rounds until the queue's events arrive (listening on `db`). */
+  wakeup?: Wakeup;
 }
 
 export interface TickerRun {
@@ -32,20 +38,27 @@ export interface TickerRun {
 }
 
 /**
- * When the ticker's rounds and maintenance are due. Rounds keep their
- * cadence (the next one starts one period after the previous started);
- * maintenance runs at the first round, then every maintPeriodMs. Kept
- * across rounds, and across the reconnects of a daemon.
+ * When the ticker's rounds and maintenance are due. A round ticks every
+ * queue that is due (pgq.ticker() decides), then runs maintenance if due
+ * (at the first round, then every maintPeriodMs). With a queue named, the
+ * ticker is told when events arrive (Wakeup on its 'events' channel); it
+ * then tells the queue's consumers when it closed a batch ('tick'
+ * channel), and while events wait it comes back as soon as the queue's
+ * ticker_max_lag allows a tick. Otherwise rounds keep their cadence (the
+ * next one starts tickPeriodMs after the previous started). Kept across
+ * rounds, and across the reconnects of a daemon.
  */
 export class TickerSchedule {
   private nextRound = Date.now();
   private nextMaint = Date.now();
 
-  constructor(private readonly tickPeriodMs = 1000, private readonly maintPeriodMs = 30_000) {}
+  constructor(private readonly tickPeriodMs = 1000, private readonly maintPeriodMs = 30_000, private readonly queue?: string) {}
 
-  /** One round: pgq.ticker() for all queues (it decides whether a tick is due), then maintenance if due. */
   async round(db: Db): Promise<{ ticks: number; maintenance: number }> {
     const ticks = await tickAll(db);
+    if (ticks > 0 && this.queue !== undefined) {
+      await db.query(`select pg_notify(lambdiste.queue_channel($1, 'tick'), '')`, [this.queue]);
+    }
     let maintenance = 0;
     if (Date.now() >= this.nextMaint) {
       maintenance = (await runMaintenance(db)).length;
@@ -55,37 +68,50 @@ export class TickerSchedule {
   }
 
   /** After a round: milliseconds until the next one is due (0 when late). */
-  wait(): number {
+  async wait(db: Db): Promise<number> {
     this.nextRound += this.tickPeriodMs;
-    const wait = this.nextRound - Date.now();
-    if (wait > 0) return wait;
-    this.nextRound = Date.now();
-    return 0;
+    let wait = this.nextRound - Date.now();
+    if (wait <= 0) {
+      this.nextRound = Date.now();
+      wait = 0;
+    }
+    if (this.queue === undefined) return wait;
+    const { rows } = await db.query(
+      `select ev_new, greatest(0, extract(epoch from queue_ticker_max_lag - ticker_lag) * 1000)::int as due
+         from pgq.get_queue_info($1)`, [this.queue]);
+    return rows[0] && Number(rows[0].ev_new) > 0 ? Math.min(wait, rows[0].due + 1) : wait;
   }
 }
 
 /**
- * What pgqd does, bounded in time: every tickPeriodMs, pgq.ticker() for
- * all queues; every maintPeriodMs, the maintenance pgq.maint_operations()
- * lists (see TickerSchedule).
+ * What pgqd does, bounded in time: rounds of pgq.ticker() and maintenance
+ * (see TickerSchedule), until the deadline, the signal, or the queue has
+ * been idle for idleExitMs. With `wakeup` (listening on the queue's
+ * events channel) it sleeps between rounds until events arrive.
  */
 export async function runTicker(db: Db, opts: TickerOptions): Promise<TickerRun> {
-  const schedule = new TickerSchedule(opts.tickPeriodMs, opts.maintPeriodMs);
+  const schedule = new TickerSchedule(opts.tickPeriodMs, opts.maintPeriodMs, opts.queue);
   const safety = opts.safetyMs ?? 1000;
   const run: TickerRun = { rounds: 0, ticks: 0, maintenance: 0, idle: false };
+  const sleep = opts.wakeup ? opts.wakeup.wait.bind(opts.wakeup) : pause;
   let lastTick = Date.now();
-  while (!opts.signal?.aborted && Date.now() + safety < opts.deadline) {
-    const r = await schedule.round(db);
-    run.rounds++;
-    run.ticks += r.ticks;
-    run.maintenance += r.maintenance;
-    if (r.ticks > 0) lastTick = Date.now();
-    if (opts.afterTick) await opts.afterTick(r.ticks);
-    if (opts.idleExitMs !== undefined && Date.now() - lastTick >= opts.idleExitMs) {
-      run.idle = true;
-      break;
+  if (opts.wakeup && opts.queue !== undefined) await opts.wakeup.listen(db as pg.Client, opts.queue, 'events');
+  try {
+    while (!opts.signal?.aborted && Date.now() + safety < opts.deadline) {
+      const r = await schedule.round(db);
+      run.rounds++;
+      run.ticks += r.ticks;
+      run.maintenance += r.maintenance;
+      if (r.ticks > 0) lastTick = Date.now();
+      if (opts.afterTick) await opts.afterTick(r.ticks);
+      if (opts.idleExitMs !== undefined && Date.now() - lastTick >= opts.idleExitMs) {
+        run.idle = true;
+        break;
+      }
+      await sleep(Math.min(await schedule.wait(db), opts.deadline - safety - Date.now()), opts.signal);
     }
-    await pause(Math.min(schedule.wait(), opts.deadline - safety - Date.now()), opts.signal);
+  } finally {
+    await opts.wakeup?.close();
   }
   return run;
 }

@@ -40,6 +40,15 @@ export class Wakeup {
     this.notified = true;
   }
 
+  /** Stops listening (a pooled connection goes back to its pool). */
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    if (!client) return;
+    client.off('notification', this.onNotification);
+    if (!this.polling) await client.query('unlisten *').catch(() => undefined);
+  }
+
   /** Waits `ms`, less if a notification comes (or came since the last wait) or `signal` aborts. */
   async wait(ms: number, signal?: AbortSignal): Promise<void> {
     if (this.polling) ms = Math.min(ms, this.pollMs);
