@@ -24,7 +24,7 @@ import { runConsumer, type ConsumerRun } from '../lib/replica/consumer.ts';
 import { nodeUrl } from '../lib/topology.ts';
 import { BadEventError, errorResponse } from '../lib/lambda/errors.ts';
 import { withPooledClient } from '../lib/lambda/pools.ts';
-import { deadlineOf, getInvoker, getTopology, logger, metrics } from '../lib/lambda/runtime.ts';
+import { deadlineOf, getInvoker, getTopology, lingerMs, logger, metrics } from '../lib/lambda/runtime.ts';
 
 export interface ConsumerEvent {
   node: string;
@@ -58,6 +58,7 @@ async function consume(event: ConsumerEvent, context: Context): Promise<Consumer
           queue: leaf.queue, consumer: leaf.name, providerUrl, subscriberUrl, provider, subscriber, lock,
           deadline: deadlineOf(context),
           safetyMs: Number(process.env.LAMBDISTE_SAFETY_MS ?? 3000),
+          lingerMs: lingerMs(),
           log: (level, message) => (level === 'WARNING' ? logger.warn(message) : logger.info(message)),
         });
         const [info] = await getConsumerInfo(provider, leaf.queue, leaf.name);

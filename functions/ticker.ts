@@ -16,7 +16,7 @@ import { Wakeup } from '../lib/queue/wakeup.ts';
 import { nodeUrl } from '../lib/topology.ts';
 import { BadEventError, errorResponse } from '../lib/lambda/errors.ts';
 import { withPooledClient } from '../lib/lambda/pools.ts';
-import { deadlineOf, getInvoker, getTopology, logger, metrics } from '../lib/lambda/runtime.ts';
+import { deadlineOf, getInvoker, getTopology, lingerMs, logger, metrics } from '../lib/lambda/runtime.ts';
 import { consumerWaker } from '../lib/lambda/wake.ts';
 
 export interface TickerEvent {
@@ -53,7 +53,7 @@ async function tick(event: TickerEvent, context: Context) {
   const deadline = Math.min(deadlineOf(context), event.runForMs === undefined ? Infinity : Date.now() + event.runForMs);
   const runs = await Promise.all(
     roots.map(async (root) => {
-      const wake = consumerWaker(getInvoker(), root, topology.leavesOf(root));
+      const wake = consumerWaker(getInvoker(), root, topology.leavesOf(root), { lingerMs: lingerMs() });
       const url = await nodeUrl(root);
       return withPooledClient(url, async (db) => {
         const r = await runTicker(db, {

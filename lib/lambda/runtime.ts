@@ -79,6 +79,18 @@ export function localContext(functionName: string, timeoutMs: number): Context {
   };
 }
 
+/**
+ * How long a consumer run waits for the next batch before it ends
+ * (LAMBDISTE_CONSUMER_LINGER_MS, default 250): a few tick periods, so that
+ * under a steady load one invocation follows batch after batch. The
+ * ticker does not invoke a consumer that asked for a batch more recently.
+ */
+export function lingerMs(): number {
+  const v = Number(process.env.LAMBDISTE_CONSUMER_LINGER_MS ?? 250);
+  if (!Number.isFinite(v) || v < 0) throw new Error('LAMBDISTE_CONSUMER_LINGER_MS must be a number of milliseconds');
+  return v;
+}
+
 /** Deadline (epoch ms) of the current invocation. */
 export function deadlineOf(context: Context): number {
   return Date.now() + context.getRemainingTimeInMillis();

@@ -11,6 +11,8 @@ export interface WakerOptions {
   periodicMs?: number;
   /** First back-off for a leaf that made no progress (default 1 s); it doubles each time. */
   retryDelayMs?: number;
+  /** A consumer that asked for a batch less than this long ago is still at it, lingering (default 0). */
+  lingerMs?: number;
   /** The clock the waits are measured with (tests move it). */
   clock?: () => number;
 }
@@ -22,6 +24,9 @@ export interface WakerOptions {
  * to have died and the leaf is invoked again (its lock makes a duplicate
  * harmless). Every leaf is also invoked every `periodicMs`, so copy work
  * and sequences advance even when no batch arrives.
+ *
+ * A consumer lingering for the next batch (it asked for one less than
+ * `lingerMs` ago) counts as running: its ticker's notification wakes it.
  *
  * A leaf whose position has not moved since it was last invoked (its run
  * failed, say on an event the subscriber refuses, or has not started yet)
@@ -54,7 +59,7 @@ export function consumerWaker(invoker: Invoker, root: NodeSpec, leaves: NodeSpec
       const batchWaiting = c !== undefined && queue !== undefined && c.lastTick < queue.lastTickId;
       const stuck = prev?.waiting && c?.lastTick === prev.tick ? prev.stuck + 1 : 0;
       const backOff = stuck === 0 ? 0 : retryDelay(stuck, firstRetry, periodicMs);
-      const running = c?.currentBatch != null && c.lastSeen * 1000 < staleMs;
+      const running = (c?.currentBatch != null && c.lastSeen * 1000 < staleMs) || (c !== undefined && c.lastSeen * 1000 < (opts.lingerMs ?? 0));
       if ((batchWaiting && !running && since >= backOff) || since >= periodicMs) {
         last.set(leaf.name, { at: now, tick: c?.lastTick, waiting: batchWaiting, stuck });
         await invoker.invokeConsumer({ node: leaf.name });

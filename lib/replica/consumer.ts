@@ -5,6 +5,7 @@ import { applyNextBatch, type Failpoint } from './batch.ts';
 import { clearConsumerError, recordConsumerError } from './consumer-error.ts';
 import { doCopyWork, okTables } from './copy-work.ts';
 import { takeRunLock } from './run-lock.ts';
+import { Wakeup } from '../queue/wakeup.ts';
 import { syncSequences } from './sequences.ts';
 
 export interface ConsumerOptions {
@@ -55,6 +56,13 @@ export interface ConsumerOptions {
   subscriber?: pg.Client;
   /** A connection to the subscriber that holds the run's lock (lib/replica/run-lock.ts); opened here otherwise. */
   lock?: pg.Client;
+  /**
+   * With no batch ready, wait this long (ms) for the ticker to close one
+   * before the run ends, woken by its notification (listening on the
+   * provider connection): under a steady load one run then goes on from
+   * batch to batch instead of one run per batch. Default 0.
+   */
+  lingerMs?: number;
 }
 
 export interface ConsumerRun {
@@ -131,6 +139,9 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
       result.events += copy.events;
 
       let stoppedEarly = false;
+      const wakeup = opts.lingerMs ? new Wakeup() : null;
+      if (wakeup) await wakeup.listen(provider, opts.queue, 'tick');
+      let idleSince: number | null = null;
       while (timeLeft()) {
         if (opts.maxBatches !== undefined && result.batches >= opts.maxBatches) {
           stoppedEarly = true;
@@ -141,7 +152,14 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
         const r = await applyNextBatch(ctx, opts.consumer, (db) => okTables(db, opts.queue), {
           groupEvents: copy.pending === 0 ? (opts.batchEvents ?? 20_000) : undefined,
         });
-        if (r.status === 'none') break;
+        if (r.status === 'none') {
+          idleSince ??= clock();
+          const lingerLeft = Math.min((opts.lingerMs ?? 0) - (clock() - idleSince), msLeft());
+          if (!wakeup || lingerLeft <= 0) break;
+          await wakeup.wait(lingerLeft, opts.signal);
+          continue;
+        }
+        idleSince = null;
         result.batches++;
         result.events += r.events;
         if (r.status === 'partial') {
@@ -149,6 +167,7 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
           break;
         }
       }
+      await wakeup?.close();
       if (!timeLeft()) stoppedEarly = true;
 
       // Tables that finished copying may be ready to hand over now.
