@@ -91,6 +91,8 @@ async function eachInTransaction(
       }
       lines.push(r);
     }
+    // Wakes this node's worker (at commit): a leaf's starts a copy at once.
+    await s.db.query(`select pg_notify(lambdiste.queue_channel($1, 'work'), '')`, [s.queue]);
     await s.db.query('commit');
   } catch (err) {
     await s.db.query('rollback').catch(() => undefined);

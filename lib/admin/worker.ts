@@ -75,7 +75,8 @@ function tickerDaemon(ctx: CommandContext, conns: KeptConnections, wakeup: Wakeu
 /**
  * A leaf's: one consumer run per round (copy work, batches until idle or
  * for 30 s, sequences), then rest until the root's ticker says a batch is
- * ready, or loop_delay at the latest, unless work is left.
+ * ready or an admin command changed this node's tables, or loop_delay at
+ * the latest, unless work is left.
  */
 function consumerDaemon(ctx: CommandContext, conns: KeptConnections, wakeup: Wakeup, node: NodeRow, providerUrl: string): Daemon {
   const loopDelay = seconds(ctx, 'loop_delay', 1) * 1000;
@@ -83,14 +84,16 @@ function consumerDaemon(ctx: CommandContext, conns: KeptConnections, wakeup: Wak
   return {
     async round() {
       const provider = await conns.get(providerUrl);
+      const subscriber = await conns.get(ctx.config.db);
       await wakeup.listen(provider, ctx.config.queueName, 'tick');
+      await wakeup.listen(subscriber, ctx.config.queueName, 'work');
       const r = await runConsumer({
         queue: ctx.config.queueName,
         consumer: node.consumer ?? node.name,
         providerUrl,
         subscriberUrl: ctx.config.db,
         provider,
-        subscriber: await conns.get(ctx.config.db),
+        subscriber,
         lock: await conns.get(ctx.config.db, 'lock'),
         deadline: Date.now() + 30_000,
         maxParallelCopy: parallel,

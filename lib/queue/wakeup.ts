@@ -2,6 +2,14 @@ import type pg from 'pg';
 import { isPooled } from '../db/connect.ts';
 
 /**
+ * events: the capture triggers tell the root's ticker that events arrived;
+ * tick: the ticker tells the consumers that it closed a batch; work: an
+ * admin command tells a leaf's worker that its tables changed (add-table,
+ * resync, ...).
+ */
+export type Channel = 'events' | 'tick' | 'work';
+
+/**
  * Waits that end early when a notification comes: a daemon between
  * rounds sleeps until its queue tells it there is work (LISTEN/NOTIFY,
  * see lambdiste.queue_channel), or until the time it would have polled
@@ -11,8 +19,8 @@ import { isPooled } from '../db/connect.ts';
  * every `pollMs` instead.
  */
 export class Wakeup {
-  private polling = false;
-  private client: pg.Client | null = null;
+  /** Per channel kind, the connection listening to it. */
+  private readonly clients = new Map<Channel, pg.Client>();
   private notified = false;
   private wake: (() => void) | null = null;
   private readonly onNotification = () => {
@@ -22,17 +30,22 @@ export class Wakeup {
 
   constructor(private readonly pollMs = 100) {}
 
+  /** Some channel cannot be listened to (a pooler's connection): waits are cut to pollMs. */
+  private get polling(): boolean {
+    return [...this.clients.values()].some(isPooled);
+  }
+
   /**
-   * Listens on the channels of `queue` (`what`: 'events' or 'tick') on
+   * Listens on the `what` channel of `queue` (lambdiste.queue_channel) on
    * `client`. Called every round: after a reconnect, `client` is a new
    * connection and listens anew.
    */
-  async listen(client: pg.Client, queue: string, what: 'events' | 'tick'): Promise<void> {
-    if (this.client === client) return;
-    this.client?.off('notification', this.onNotification);
-    this.client = client;
-    this.polling = isPooled(client);
-    if (this.polling) return;
+  async listen(client: pg.Client, queue: string, what: Channel): Promise<void> {
+    const before = this.clients.get(what);
+    if (before === client) return;
+    before?.off('notification', this.onNotification);
+    this.clients.set(what, client);
+    if (isPooled(client)) return;
     client.on('notification', this.onNotification);
     const { rows } = await client.query<{ c: string }>('select lambdiste.queue_channel($1, $2) as c', [queue, what]);
     await client.query(`listen "${rows[0]!.c}"`);
@@ -42,11 +55,12 @@ export class Wakeup {
 
   /** Stops listening (a pooled connection goes back to its pool). */
   async close(): Promise<void> {
-    const client = this.client;
-    this.client = null;
-    if (!client) return;
-    client.off('notification', this.onNotification);
-    if (!this.polling) await client.query('unlisten *').catch(() => undefined);
+    const clients = [...this.clients.values()];
+    this.clients.clear();
+    for (const client of new Set(clients)) {
+      client.off('notification', this.onNotification);
+      if (!isPooled(client)) await client.query('unlisten *').catch(() => undefined);
+    }
   }
 
   /** Waits `ms`, less if a notification comes (or came since the last wait) or `signal` aborts. */
