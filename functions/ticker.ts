@@ -56,6 +56,10 @@ async function tick(event: TickerEvent, context: Context) {
       const wake = consumerWaker(getInvoker(), root, topology.leavesOf(root), { lingerMs: lingerMs() });
       const url = await nodeUrl(root);
       return withPooledClient(url, async (db) => {
+        // Where it can be woken from when it returns idle (lambdiste.wake_ticker).
+        const asleep = async (yes: boolean) => (await db.query('select lambdiste.ticker_asleep($1, $2, $3, $4) as ok',
+          [root.queue, yes, context.invokedFunctionArn, process.env.AWS_REGION ?? null])).rows[0].ok as boolean;
+        await asleep(false);
         const r = await runTicker(db, {
           deadline,
           // Woken when events arrive: the period is only the longest sleep.
@@ -68,6 +72,9 @@ async function tick(event: TickerEvent, context: Context) {
           afterTick: async () => {
             await wake(db);
           },
+          // The first capture after this wakes it (a writer waking it right now: go on).
+          beforeIdleExit: () => asleep(true),
+          signal: (context as { signal?: AbortSignal }).signal,
         });
         metrics.addMetric('Ticks', MetricUnit.Count, r.ticks);
         return { node: root.name, ...r };

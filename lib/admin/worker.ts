@@ -147,7 +147,7 @@ async function serve(ctx: CommandContext, once: boolean, type?: 'root'): Promise
     retryDelayMs: seconds(ctx, 'retry_delay', 1) * 1000,
     maxRetryDelayMs: seconds(ctx, 'retry_max_delay', 30) * 1000,
     isFatal: isConfigurationError,
-    sleep: (ms, signal) => wakeup.wait(ms, signal),
+    sleep: async (ms, signal) => void (await wakeup.wait(ms, signal)),
     describe: (err) => hideSecrets(err instanceof Error ? err.message : String(err), secretsIn),
   };
   try {

@@ -46,16 +46,13 @@ type Runtime = typeof import('../lambda/runtime.ts');
 let rt: Runtime;
 const closePools = async () => (await import('../lambda/pools.ts')).closePools();
 
-/** The ticker function as EventBridge would run it: one invocation after another, each up to a minute. */
-function runTickerSchedule(stop: { stopped: boolean }, onError: (e: Error) => void): Promise<void> {
-  return (async () => {
-    const { handler } = await import('../../functions/ticker.ts');
-    while (!stop.stopped) {
-      const ctx = rt.localContext('ticker', 10_000);
-      const r = (await handler({ source: 'lambdiste.demo' }, ctx)) as { ok: boolean; error?: string };
-      if (!r.ok) onError(new Error(r.error ?? 'ticker failed'));
-    }
-  })();
+/** The ticker function as AWS would run it: its schedule and its wakes (lib/lambda/local-schedule.ts). */
+async function runTickerSchedule(onError: (e: Error) => void) {
+  const { startTickerSchedule } = await import('../lambda/local-schedule.ts');
+  const { nodeUrl } = await import('../topology.ts');
+  const topology = await rt.getTopology();
+  const roots = await Promise.all(topology.nodes.filter((n) => n.type === 'root').map(async (n) => ({ url: await nodeUrl(n), queue: n.queue })));
+  return startTickerSchedule({ roots, onError });
 }
 
 async function admin(node: string, command: string, args: string[] = [], options = {}, out: (l: string) => void): Promise<void> {
@@ -90,6 +87,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   out('Starting embedded PostgreSQL: provider and two subscribers ...');
   const clusters: LocalCluster[] = await Promise.all(['provider', 'dst1', 'dst2'].map((n) => startLocalCluster(`demo-${process.pid}-${n}`)));
   const stop = { stopped: false };
+  let ticker: Awaited<ReturnType<typeof runTickerSchedule>> | undefined;
   try {
     const urls = await Promise.all(
       clusters.map(async (c) => {
@@ -128,7 +126,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     }
 
     const errors: Error[] = [];
-    const ticker = runTickerSchedule(stop, (e) => errors.push(e));
+    ticker = await runTickerSchedule((e) => errors.push(e));
 
     // The load: `rate` transactions per second on two connections.
     const writers = await Promise.all([connect(providerUrl, app), connect(providerUrl, app)]);
@@ -181,7 +179,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     // Caught up: both consumers are at the newest tick, made after the last write, and every table is ok.
     // Any tick after `before` was taken after the last write.
     const target = (await getQueueInfo(provider, 'replika'))[0]!.lastTickId + 1;
-    await provider.query(`select pgq.force_tick('replika')`);
+    await provider.query(`select lambdiste.request_tick('replika')`);
     const catchUntil = Date.now() + 180_000;
     for (;;) {
       const info = await getConsumerInfo(provider, 'replika');
@@ -193,7 +191,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       await sleep(250);
     }
     stop.stopped = true;
-    await ticker;
+    await ticker.stop();
     await (rt.getInvoker() as InProcessInvoker).drain?.();
 
     let same = true;
@@ -223,6 +221,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     return same ? 0 : 1;
   } finally {
     stop.stopped = true;
+    await ticker?.stop();
     await closePools();
     await Promise.all(clusters.map((c) => c.stop().catch(() => undefined)));
   }
@@ -236,11 +235,11 @@ async function runConfigured(duration: number, out: (l: string) => void): Promis
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   out(`Running the ticker and consumers for LAMBDISTE_NODES${Number.isFinite(duration) ? ` for ${duration}s` : ''} (Ctrl-C stops) ...`);
-  const ticker = runTickerSchedule(stop, (e) => { errors.push(e); out(`ticker: ${e.message}`); });
+  const ticker = await runTickerSchedule((e) => { errors.push(e); out(`ticker: ${e.message}`); });
   const until = Date.now() + duration * 1000;
   while (!stop.stopped && Date.now() < until) await sleep(200);
   stop.stopped = true;
-  await ticker;
+  await ticker.stop();
   await (rt.getInvoker() as InProcessInvoker).drain?.();
   await closePools();
   return errors.length ? 1 : 0;

@@ -26,7 +26,8 @@ export interface WakerOptions {
  * and sequences advance even when no batch arrives.
  *
  * A consumer lingering for the next batch (it asked for one less than
- * `lingerMs` ago) counts as running: its ticker's notification wakes it.
+ * half of `lingerMs` ago) counts as running: its ticker's notification
+ * wakes it.
  *
  * A leaf whose position has not moved since it was last invoked (its run
  * failed, say on an event the subscriber refuses, or has not started yet)
@@ -59,7 +60,11 @@ export function consumerWaker(invoker: Invoker, root: NodeSpec, leaves: NodeSpec
       const batchWaiting = c !== undefined && queue !== undefined && c.lastTick < queue.lastTickId;
       const stuck = prev?.waiting && c?.lastTick === prev.tick ? prev.stuck + 1 : 0;
       const backOff = stuck === 0 ? 0 : retryDelay(stuck, firstRetry, periodicMs);
-      const running = (c?.currentBatch != null && c.lastSeen * 1000 < staleMs) || (c !== undefined && c.lastSeen * 1000 < (opts.lingerMs ?? 0));
+      // A lingering consumer asked for a batch less than lingerMs ago, and
+      // will see the tick's notification; half of it leaves room for the
+      // notification's way.
+      const lingering = c !== undefined && c.lastSeen * 1000 < (opts.lingerMs ?? 0) / 2;
+      const running = (c?.currentBatch != null && c.lastSeen * 1000 < staleMs) || lingering;
       if ((batchWaiting && !running && since >= backOff) || since >= periodicMs) {
         last.set(leaf.name, { at: now, tick: c?.lastTick, waiting: batchWaiting, stuck });
         await invoker.invokeConsumer({ node: leaf.name });

@@ -27,6 +27,8 @@ export interface TickerOptions {
   queue?: string;
   /** Sleeps between rounds until the queue's events arrive (listening on `db`). */
   wakeup?: Wakeup;
+  /** Called when idle for idleExitMs: false keeps the ticker going (default: stop). */
+  beforeIdleExit?: () => Promise<boolean>;
 }
 
 export interface TickerRun {
@@ -51,6 +53,9 @@ export interface TickerRun {
 export class TickerSchedule {
   private nextRound = Date.now();
   private nextMaint = Date.now();
+  /** The queue's event sequence when last read, and since when it has not moved. */
+  private lastSeq: string | null = null;
+  private quietSince = Date.now();
 
   constructor(private readonly tickPeriodMs = 1000, private readonly maintPeriodMs = 30_000, private readonly queue?: string) {}
 
@@ -77,9 +82,24 @@ export class TickerSchedule {
     }
     if (this.queue === undefined) return wait;
     const { rows } = await db.query(
-      `select ev_new, greatest(0, extract(epoch from queue_ticker_max_lag - ticker_lag) * 1000)::int as due
-         from pgq.get_queue_info($1)`, [this.queue]);
-    return rows[0] && Number(rows[0].ev_new) > 0 ? Math.min(wait, rows[0].due + 1) : wait;
+      `select i.ev_new, greatest(0, extract(epoch from i.queue_ticker_max_lag - i.ticker_lag) * 1000)::int as due,
+              pgq.seq_getval(q.queue_event_seq)::text as seq
+         from pgq.get_queue_info($1) i join pgq.queue q on q.queue_name = i.queue_name`, [this.queue]);
+    const r = rows[0];
+    if (!r) return wait;
+    if (r.seq !== this.lastSeq) {
+      this.lastSeq = r.seq;
+      this.quietSince = Date.now();
+    }
+    return Number(r.ev_new) > 0 ? Math.min(wait, r.due + 1) : wait;
+  }
+
+  /**
+   * Milliseconds since the queue last got events (by its event sequence):
+   * idle ticks, which PgQ writes with growing gaps, do not count.
+   */
+  quietMs(): number {
+    return Date.now() - this.quietSince;
   }
 }
 
@@ -93,8 +113,9 @@ export async function runTicker(db: Db, opts: TickerOptions): Promise<TickerRun>
   const schedule = new TickerSchedule(opts.tickPeriodMs, opts.maintPeriodMs, opts.queue);
   const safety = opts.safetyMs ?? 1000;
   const run: TickerRun = { rounds: 0, ticks: 0, maintenance: 0, idle: false };
-  const sleep = opts.wakeup ? opts.wakeup.wait.bind(opts.wakeup) : pause;
+  const sleep = async (ms: number, signal?: AbortSignal) => void (await (opts.wakeup ? opts.wakeup.wait(ms, signal) : pause(ms, signal)));
   let lastTick = Date.now();
+  let startedAt = Date.now();
   if (opts.wakeup && opts.queue !== undefined) await opts.wakeup.listen(db as pg.Client, opts.queue, 'events');
   try {
     while (!opts.signal?.aborted && Date.now() + safety < opts.deadline) {
@@ -104,11 +125,18 @@ export async function runTicker(db: Db, opts: TickerOptions): Promise<TickerRun>
       run.maintenance += r.maintenance;
       if (r.ticks > 0) lastTick = Date.now();
       if (opts.afterTick) await opts.afterTick(r.ticks);
-      if (opts.idleExitMs !== undefined && Date.now() - lastTick >= opts.idleExitMs) {
-        run.idle = true;
-        break;
+      const wait = await schedule.wait(db);
+      // Idle: no events for the period (with a queue named), else no ticks.
+      const idleMs = opts.queue !== undefined ? Math.min(schedule.quietMs(), Date.now() - startedAt) : Date.now() - lastTick;
+      if (opts.idleExitMs !== undefined && idleMs >= opts.idleExitMs) {
+        if (!opts.beforeIdleExit || (await opts.beforeIdleExit())) {
+          run.idle = true;
+          break;
+        }
+        lastTick = Date.now();
+        startedAt = Date.now();
       }
-      await sleep(Math.min(await schedule.wait(db), opts.deadline - safety - Date.now()), opts.signal);
+      await sleep(Math.min(wait, opts.deadline - safety - Date.now()), opts.signal);
     }
   } finally {
     await opts.wakeup?.close();

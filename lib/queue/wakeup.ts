@@ -63,8 +63,11 @@ export class Wakeup {
     }
   }
 
-  /** Waits `ms`, less if a notification comes (or came since the last wait) or `signal` aborts. */
-  async wait(ms: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits `ms`, less if a notification comes (or came since the last wait)
+   * or `signal` aborts; resolves to whether a notification ended it.
+   */
+  async wait(ms: number, signal?: AbortSignal): Promise<boolean> {
     if (this.polling) ms = Math.min(ms, this.pollMs);
     if (!this.notified && ms > 0 && !signal?.aborted) {
       await new Promise<void>((resolve) => {
@@ -79,6 +82,8 @@ export class Wakeup {
         this.wake = done;
       });
     }
+    const notified = this.notified;
     this.notified = false;
+    return notified;
   }
 }

@@ -141,7 +141,6 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
       let stoppedEarly = false;
       const wakeup = opts.lingerMs ? new Wakeup() : null;
       if (wakeup) await wakeup.listen(provider, opts.queue, 'tick');
-      let idleSince: number | null = null;
       while (timeLeft()) {
         if (opts.maxBatches !== undefined && result.batches >= opts.maxBatches) {
           stoppedEarly = true;
@@ -153,13 +152,12 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
           groupEvents: copy.pending === 0 ? (opts.batchEvents ?? 20_000) : undefined,
         });
         if (r.status === 'none') {
-          idleSince ??= clock();
-          const lingerLeft = Math.min((opts.lingerMs ?? 0) - (clock() - idleSince), msLeft());
-          if (!wakeup || lingerLeft <= 0) break;
-          await wakeup.wait(lingerLeft, opts.signal);
+          // Lingering: only a tick's notification brings it back to ask for
+          // a batch, so that its last request is at least lingerMs old when
+          // it ends (the ticker's waker relies on that; see wake.ts).
+          if (!wakeup || !(await wakeup.wait(Math.min(opts.lingerMs!, msLeft()), opts.signal))) break;
           continue;
         }
-        idleSince = null;
         result.batches++;
         result.events += r.events;
         if (r.status === 'partial') {

@@ -52,6 +52,7 @@ begin
         perform pgq.insert_event(TG_ARGV[0], 'U', row_to_json(lambdiste_new)::text, _table, null, null, null) from lambdiste_new;
     end if;
     perform pg_notify(lambdiste.queue_channel(TG_ARGV[0], 'events'), '');
+    perform lambdiste.wake_ticker(TG_ARGV[0]);
     return null;
 end;
 $$;
@@ -65,6 +66,7 @@ begin
     perform pgq.insert_event(TG_ARGV[0], 'R', null,
                              quote_ident(TG_TABLE_SCHEMA) || '.' || quote_ident(TG_TABLE_NAME), null, null, null);
     perform pg_notify(lambdiste.queue_channel(TG_ARGV[0], 'events'), '');
+    perform lambdiste.wake_ticker(TG_ARGV[0]);
     return null;
 end;
 $$;

@@ -142,8 +142,12 @@ begin
             if _q.queue_per_tx_limit is not null then
                 perform pgq._count_tx_events(_q.queue_id, %2$L, _q.queue_per_tx_limit, _n);
             end if;
-            -- The ticker sleeps until told (once per transaction: NOTIFY folds repeats).
+            -- The ticker sleeps until told (once per transaction: NOTIFY folds
+            -- repeats); a ticker function that went to sleep is woken.
             perform pg_catalog.pg_notify(%13$L, '');
+            if exists (select from lambdiste.ticker_wake where wake_queue = %2$L and wake_asleep) then
+                perform lambdiste.wake_ticker(%2$L);
+            end if;
             return null;
         end
         $body$
