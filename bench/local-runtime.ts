@@ -1,14 +1,15 @@
 /**
  * Lambdiste's local runtime for benchmarks: the admin, ticker and consumer
- * handlers in this process, for one root and one leaf, with the default
- * tick settings. `run` is called while the ticker schedule runs.
+ * handlers in this process, for one root and one leaf, with their
+ * defaults; the ticker as AWS runs it (lib/lambda/local-schedule.ts: its
+ * schedule every minute, and wakes). `run` is called while it runs.
  */
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 process.env.LAMBDISTE_INVOKER = 'in-process';
 const rt = await import('../lib/lambda/runtime.ts');
 const { handler: admin } = await import('../functions/admin.ts');
-const { handler: ticker } = await import('../functions/ticker.ts');
+const { startTickerSchedule } = await import('../lib/lambda/local-schedule.ts');
 const { closePools } = await import('../lib/lambda/pools.ts');
 type InProcess = import('../lib/invoke/in-process.ts').InProcessInvoker;
 
@@ -24,15 +25,11 @@ export async function withLocalRuntime<T>(src: string, dst: string, tables: stri
     const r = (await admin({ node, command, args: [...args] }, ctx())) as { ok: boolean; error?: string };
     if (!r.ok) throw new Error(`${command}: ${r.error}`);
   }
-  let running = true;
-  const tickers = (async () => {
-    while (running) await ticker({ runForMs: 5000 } as never, ctx() as never);
-  })();
+  const schedule = await startTickerSchedule({ roots: [{ url: src, queue: 'replika' }], onError: (e) => console.error(`ticker: ${e.message}`) });
   try {
-    return { result: await run(), invoker: rt.getInvoker() as InProcess };
+    return { result: await run(), invoker: rt.getInvoker() as InProcess, schedule };
   } finally {
-    running = false;
-    await tickers;
+    await schedule.stop();
     await (rt.getInvoker() as InProcess).drain();
     await closePools();
   }

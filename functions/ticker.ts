@@ -56,10 +56,11 @@ async function tick(event: TickerEvent, context: Context) {
       const wake = consumerWaker(getInvoker(), root, topology.leavesOf(root), { lingerMs: lingerMs() });
       const url = await nodeUrl(root);
       return withPooledClient(url, async (db) => {
-        // Where it can be woken from when it returns idle (lambdiste.wake_ticker).
-        const asleep = async (yes: boolean) => (await db.query('select lambdiste.ticker_asleep($1, $2, $3, $4) as ok',
-          [root.queue, yes, context.invokedFunctionArn, process.env.AWS_REGION ?? null])).rows[0].ok as boolean;
-        await asleep(false);
+        // Awake until its deadline, and where it can be woken from once it returns idle (lambdiste.wake_ticker).
+        const until = new Date(deadline);
+        await db.query('select lambdiste.ticker_awake($1, $2, $3, $4)',
+          [root.queue, until, context.invokedFunctionArn, process.env.AWS_REGION ?? null]);
+        const asleep = async () => (await db.query('select lambdiste.ticker_asleep($1, $2) as ok', [root.queue, until])).rows[0].ok as boolean;
         const r = await runTicker(db, {
           deadline,
           // Woken when events arrive: the period is only the longest sleep.
@@ -73,7 +74,7 @@ async function tick(event: TickerEvent, context: Context) {
             await wake(db);
           },
           // The first capture after this wakes it (a writer waking it right now: go on).
-          beforeIdleExit: () => asleep(true),
+          beforeIdleExit: asleep,
           signal: (context as { signal?: AbortSignal }).signal,
         });
         metrics.addMetric('Ticks', MetricUnit.Count, r.ticks);

@@ -49,7 +49,7 @@ afterAll(async () => {
 it('wakes the ticker function that went to sleep, at the first change', async () => {
   const schedule = await startTickerSchedule({ roots: [{ url: root, queue: 'replika' }], periodMs: 600_000 });
   try {
-    const asleep = async () => (await sql(root, 'select wake_asleep from lambdiste.ticker_wake'))[0]?.wake_asleep === true;
+    const asleep = async () => (await sql(root, 'select wake_awake_until < now() as asleep from lambdiste.ticker_wake'))[0]?.asleep === true;
     for (let id = 1; id <= 3; id++) {
       await until('the ticker to go to sleep', asleep);
       await sql(root, 'insert into t values ($1)', [id]);

@@ -145,7 +145,7 @@ begin
             -- The ticker sleeps until told (once per transaction: NOTIFY folds
             -- repeats); a ticker function that went to sleep is woken.
             perform pg_catalog.pg_notify(%13$L, '');
-            if exists (select from lambdiste.ticker_wake where wake_queue = %2$L and wake_asleep) then
+            if exists (select from lambdiste.ticker_wake where wake_queue = %2$L and wake_awake_until < pg_catalog.statement_timestamp()) then
                 perform lambdiste.wake_ticker(%2$L);
             end if;
             return null;

@@ -38,6 +38,10 @@ begin
         -- batch can close 50 ms after the last one (PgQ's default waits 3 s).
         if pgq.create_queue(i_queue) = 1 then
             perform pgq.set_queue_config(i_queue, 'ticker_max_lag', '50 milliseconds');
+            -- PgQ counts new events by the event sequence's last_value, which
+            -- a fresh sequence already shows as 1: its first event would look
+            -- like none, and wait for an idle tick. Drawn once, it counts.
+            perform pg_catalog.nextval((select queue_event_seq from pgq.queue where queue_name = i_queue)::regclass);
         end if;
         insert into lambdiste.member (member_queue, member_name, member_type, member_location)
         values (i_queue, i_node_name, 'root', i_location)

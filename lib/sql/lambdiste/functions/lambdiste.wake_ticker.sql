@@ -1,7 +1,8 @@
--- Function: lambdiste.wake_ticker(1), lambdiste.ticker_asleep(4), lambdiste.request_tick(1)
+-- Function: lambdiste.wake_ticker(1), lambdiste.ticker_awake(4), lambdiste.ticker_asleep(2), lambdiste.request_tick(1)
 --
 --      wake_ticker is called by the capture triggers; when the queue's
---      ticker function is asleep (lambdiste.ticker_wake), the first writer
+--      ticker function is asleep (lambdiste.ticker_wake: no run awake), the
+--      first writer
 --      to call it marks the ticker awake and wakes it, by invoking the
 --      function (aws_lambda.invoke, where the aws_lambda extension is
 --      installed: RDS and Aurora), and by a notification on the queue's
@@ -22,14 +23,16 @@ declare
     _fn     text;
     _region text;
 begin
-    if not exists (select from lambdiste.ticker_wake where wake_queue = i_queue and wake_asleep) then
+    if not exists (select from lambdiste.ticker_wake where wake_queue = i_queue and wake_awake_until < statement_timestamp()) then
         return;
     end if;
     -- Another writer waking it holds the row until it commits: skip it
-    -- rather than wait for a transaction that may be long.
-    update lambdiste.ticker_wake set wake_asleep = false, wake_updated = now()
+    -- rather than wait for a transaction that may be long. The woken run
+    -- has a few seconds to say it is awake.
+    update lambdiste.ticker_wake set wake_awake_until = statement_timestamp() + interval '10 seconds'
      where wake_queue = (select wake_queue from lambdiste.ticker_wake
-                          where wake_queue = i_queue and wake_asleep for update skip locked)
+                          where wake_queue = i_queue and wake_awake_until < statement_timestamp()
+                            for update skip locked)
     returning wake_function, wake_region into _fn, _region;
     if not found then
         return;
@@ -46,17 +49,38 @@ begin
 end;
 $$;
 
-create or replace function lambdiste.ticker_asleep(i_queue text, i_asleep boolean, i_function text default null, i_region text default null)
+drop function if exists lambdiste.ticker_asleep(text, boolean, text, text);
+
+-- A run of the ticker function starts (i_until: its deadline; i_function,
+-- i_region: where to invoke it).
+create or replace function lambdiste.ticker_awake(i_queue text, i_until timestamptz, i_function text, i_region text)
 returns void
 language sql
 as $$
-    insert into lambdiste.ticker_wake (wake_queue, wake_asleep, wake_function, wake_region)
-    values (i_queue, i_asleep, i_function, i_region)
+    insert into lambdiste.ticker_wake as w (wake_queue, wake_awake_until, wake_function, wake_region)
+    values (i_queue, i_until, i_function, i_region)
     on conflict (wake_queue) do update
-       set wake_asleep = excluded.wake_asleep,
-           wake_function = coalesce(excluded.wake_function, lambdiste.ticker_wake.wake_function),
-           wake_region = coalesce(excluded.wake_region, lambdiste.ticker_wake.wake_region),
-           wake_updated = now()
+       set wake_awake_until = greatest(w.wake_awake_until, excluded.wake_awake_until),
+           wake_function = coalesce(excluded.wake_function, w.wake_function),
+           wake_region = coalesce(excluded.wake_region, w.wake_region)
+$$;
+
+-- A run (deadline i_until) returns idle: the ticker is asleep unless a run
+-- with a later deadline is going. False when a writer is waking it right
+-- now: the run then goes on.
+create or replace function lambdiste.ticker_asleep(i_queue text, i_until timestamptz)
+returns boolean
+language plpgsql
+as $$
+begin
+    perform from lambdiste.ticker_wake where wake_queue = i_queue for update skip locked;
+    if not found then
+        return false;
+    end if;
+    update lambdiste.ticker_wake set wake_awake_until = statement_timestamp()
+     where wake_queue = i_queue and wake_awake_until <= i_until;
+    return true;
+end;
 $$;
 
 -- Function: lambdiste.request_tick(1)
