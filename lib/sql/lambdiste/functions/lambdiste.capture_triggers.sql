@@ -94,16 +94,16 @@ begin
             _k     integer;
         begin
             -- One query: the queue (its sequence as a regclass once, not a
-            -- name to look up per row), and whether the statement changed
-            -- more than one row: single-row statements take the plain
-            -- path, cheaper than the chunking.
+            -- name to look up per row), whether the statement changed more
+            -- than one row (single-row statements take the plain path,
+            -- cheaper than the chunking), and whether its ticker sleeps.
             if TG_OP = 'DELETE' then
                 select queue_id, queue_cur_table, queue_event_seq::regclass as seq, queue_disable_insert,
-                       queue_per_tx_limit, %3$s (select from lambdiste_old offset 1) as many
+                       queue_per_tx_limit, %3$s (select from lambdiste_old offset 1) as many, %14$s as wake
                   into _q from pgq.queue where queue_name = %2$L;
             else
                 select queue_id, queue_cur_table, queue_event_seq::regclass as seq, queue_disable_insert,
-                       queue_per_tx_limit, %3$s (select from lambdiste_new offset 1) as many
+                       queue_per_tx_limit, %3$s (select from lambdiste_new offset 1) as many, %14$s as wake
                   into _q from pgq.queue where queue_name = %2$L;
             end if;
             if not found then
@@ -145,7 +145,7 @@ begin
             -- The ticker sleeps until told (once per transaction: NOTIFY folds
             -- repeats); a ticker function that went to sleep is woken.
             perform pg_catalog.pg_notify(%13$L, '');
-            if exists (select from lambdiste.ticker_wake where wake_queue = %2$L and wake_awake_until < pg_catalog.statement_timestamp()) then
+            if _q.wake then
                 perform lambdiste.wake_ticker(%2$L);
             end if;
             return null;
@@ -163,7 +163,9 @@ begin
         lambdiste.capture_events_select('D', 'lambdiste_old', _old_row, 1, _vanished),
         lambdiste.capture_events_select('U', 'lambdiste_new', _new_row, 1),
         lambdiste.capture_settings(),
-        lambdiste.queue_channel(i_queue, 'events'));
+        lambdiste.queue_channel(i_queue, 'events'),
+        -- Whether the queue's ticker function is asleep (lambdiste.wake_ticker).
+        format('exists (select from lambdiste.ticker_wake where wake_queue = %L and wake_awake_until < pg_catalog.statement_timestamp())', i_queue));
     return _fn;
 end;
 $$;
