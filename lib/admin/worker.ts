@@ -65,7 +65,7 @@ function tickerDaemon(ctx: CommandContext, conns: KeptConnections, wakeup: Wakeu
     async round() {
       const db = await conns.get(ctx.config.db);
       await wakeup.listen(db, queue, 'events');
-      ticks += (await schedule.round(db)).ticks;
+      ticks += (await schedule.round(db, wakeup.notified)).ticks;
       return schedule.wait(db);
     },
     stopped: () => ctx.log('INFO', `Ticker stopped after ${ticks} ticks`),

@@ -59,8 +59,17 @@ export class TickerSchedule {
 
   constructor(private readonly tickPeriodMs = 1000, private readonly maintPeriodMs = 30_000, private readonly queue?: string) {}
 
-  async round(db: Db): Promise<{ ticks: number; maintenance: number }> {
+  /**
+   * `notified`: the round was woken by a capture's commit. If no tick came
+   * of it although that commit's events are past the last tick (they drew
+   * their ids before it: lambdiste.events_after_tick), a tick is forced, to
+   * be written as soon as ticker_max_lag allows.
+   */
+  async round(db: Db, notified = false): Promise<{ ticks: number; maintenance: number }> {
     const ticks = await tickAll(db);
+    if (ticks === 0 && notified && this.queue !== undefined) {
+      await db.query('select pgq.force_tick($1) from (select lambdiste.events_after_tick($1) as yes) e where e.yes', [this.queue]);
+    }
     if (ticks > 0 && this.queue !== undefined) {
       await db.query(`select pg_notify(lambdiste.queue_channel($1, 'tick'), '')`, [this.queue]);
     }
@@ -113,13 +122,17 @@ export async function runTicker(db: Db, opts: TickerOptions): Promise<TickerRun>
   const schedule = new TickerSchedule(opts.tickPeriodMs, opts.maintPeriodMs, opts.queue);
   const safety = opts.safetyMs ?? 1000;
   const run: TickerRun = { rounds: 0, ticks: 0, maintenance: 0, idle: false };
-  const sleep = async (ms: number, signal?: AbortSignal) => void (await (opts.wakeup ? opts.wakeup.wait(ms, signal) : pause(ms, signal)));
+  let notified = false;
+  const sleep = async (ms: number, signal?: AbortSignal) => {
+    if (opts.wakeup) notified = await opts.wakeup.wait(ms, signal);
+    else await pause(ms, signal);
+  };
   let lastTick = Date.now();
   let startedAt = Date.now();
   if (opts.wakeup && opts.queue !== undefined) await opts.wakeup.listen(db as pg.Client, opts.queue, 'events');
   try {
     while (!opts.signal?.aborted && Date.now() + safety < opts.deadline) {
-      const r = await schedule.round(db);
+      const r = await schedule.round(db, notified);
       run.rounds++;
       run.ticks += r.ticks;
       run.maintenance += r.maintenance;

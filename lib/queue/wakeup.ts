@@ -21,10 +21,12 @@ export type Channel = 'events' | 'tick' | 'work';
 export class Wakeup {
   /** Per channel kind, the connection listening to it. */
   private readonly clients = new Map<Channel, pg.Client>();
-  private notified = false;
+  /** A notification came that no wait has ended on yet. */
+  private pending = false;
+  private lastWaitNotified = false;
   private wake: (() => void) | null = null;
   private readonly onNotification = () => {
-    this.notified = true;
+    this.pending = true;
     this.wake?.();
   };
 
@@ -50,7 +52,7 @@ export class Wakeup {
     const { rows } = await client.query<{ c: string }>('select lambdiste.queue_channel($1, $2) as c', [queue, what]);
     await client.query(`listen "${rows[0]!.c}"`);
     // Whatever came while nobody listened: look once.
-    this.notified = true;
+    this.pending = true;
   }
 
   /** Stops listening (a pooled connection goes back to its pool). */
@@ -69,7 +71,7 @@ export class Wakeup {
    */
   async wait(ms: number, signal?: AbortSignal): Promise<boolean> {
     if (this.polling) ms = Math.min(ms, this.pollMs);
-    if (!this.notified && ms > 0 && !signal?.aborted) {
+    if (!this.pending && ms > 0 && !signal?.aborted) {
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
@@ -82,8 +84,14 @@ export class Wakeup {
         this.wake = done;
       });
     }
-    const notified = this.notified;
-    this.notified = false;
+    const notified = this.pending;
+    this.pending = false;
+    this.lastWaitNotified = notified;
     return notified;
+  }
+
+  /** Whether the last wait was ended by a notification. */
+  get notified(): boolean {
+    return this.lastWaitNotified;
   }
 }
