@@ -58,7 +58,7 @@ try {
     ['samples (each after the ticker returned idle, then quiet ' + idleS + ' s)', String(samples)],
     ['first change visible on the leaf, ms (median, min–max)', fmt(st)],
     ['p95, ms', `${p95.toFixed(0)}  target <= 2000`],
-    ['ticker invocations: by schedule + by wake', `${schedule.invocations - schedule.wakes} + ${schedule.wakes}`],
+    ['ticker invocations: by schedule + by wake', `${schedule!.invocations - schedule!.wakes} + ${schedule!.wakes}`],
   ], { samples, idleS, latencies: st, p95 });
 } finally {
   await s.stop();

@@ -13,7 +13,8 @@ const { startTickerSchedule } = await import('../lib/lambda/local-schedule.ts');
 const { closePools } = await import('../lib/lambda/pools.ts');
 type InProcess = import('../lib/invoke/in-process.ts').InProcessInvoker;
 
-export async function withLocalRuntime<T>(src: string, dst: string, tables: string[], run: () => Promise<T>) {
+/** `schedule: false`: no ticker schedule (the caller ticks and invokes the consumer itself). */
+export async function withLocalRuntime<T>(src: string, dst: string, tables: string[], run: () => Promise<T>, opts: { schedule?: boolean } = {}) {
   process.env.LAMBDISTE_NODES = JSON.stringify({ nodes: [
     { name: 'src', type: 'root', queue: 'replika', db: src },
     { name: 'dst', type: 'leaf', queue: 'replika', provider: 'src', db: dst },
@@ -25,11 +26,11 @@ export async function withLocalRuntime<T>(src: string, dst: string, tables: stri
     const r = (await admin({ node, command, args: [...args] }, ctx())) as { ok: boolean; error?: string };
     if (!r.ok) throw new Error(`${command}: ${r.error}`);
   }
-  const schedule = await startTickerSchedule({ roots: [{ url: src, queue: 'replika' }], onError: (e) => console.error(`ticker: ${e.message}`) });
+  const schedule = opts.schedule === false ? null : await startTickerSchedule({ roots: [{ url: src, queue: 'replika' }], onError: (e) => console.error(`ticker: ${e.message}`) });
   try {
     return { result: await run(), invoker: rt.getInvoker() as InProcess, schedule };
   } finally {
-    await schedule.stop();
+    await schedule?.stop();
     await (rt.getInvoker() as InProcess).drain();
     await closePools();
   }

@@ -6,8 +6,7 @@
  * directly. Beside them, the same measured directly in the same run.
  *   npx tsx bench/pooler.ts [--quick]
  */
-import { connect } from '../lib/db/connect.ts';
-import { backlogEvents, benchChecksum, benchTable, writeBacklog } from './backlog.ts';
+import { backlogEvents, benchChecksum, benchTable, caughtUp, writeBacklog } from './backlog.ts';
 import { startDaemon } from './cli.ts';
 import { exec, fmt, freshDb, quick, replicaPair, report, reps, servers, stat } from './common.ts';
 import { lagTable, measureLag } from './lag-load.ts';
@@ -42,15 +41,7 @@ async function applyOnce(s: Awaited<ReturnType<typeof servers>>, name: string, p
     await sleep(1500);
     const t0 = performance.now();
     const worker = startDaemon(p.leaf, 'worker');
-    const db = await connect(p.src);
-    for (;;) {
-      const { rows } = await db.query(`select c.pending_events, c.last_tick, q.last_tick_id
-        from pgq.get_consumer_info('replika', 'dst') c, pgq.get_queue_info('replika') q`);
-      if (Number(rows[0].pending_events) === 0 && Number(rows[0].last_tick) === Number(rows[0].last_tick_id)) break;
-      await sleep(20);
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    await db.end();
+    const seconds = ((await caughtUp(p.src, p.dst, 'public.bench')) - t0) / 1000;
     await worker.stop();
     await ticker.stop();
     if ((await benchChecksum(p.src)) !== (await benchChecksum(p.dst))) throw new Error('subscriber differs from provider');

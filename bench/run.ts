@@ -11,7 +11,7 @@ import { join } from 'node:path';
 
 const args = process.argv.slice(2);
 const only = args.filter((a) => !a.startsWith('--'));
-const figures = ['capture', 'apply', 'londiste', 'lag', 'copy', 'memory', 'worker', 'cost', 'startup'].filter((f) => only.length === 0 || only.includes(f));
+const figures = ['capture', 'apply', 'apply-cli', 'londiste', 'lag', 'lag-cli', 'idle-wake', 'copy', 'copy-cli', 'pooler', 'memory', 'worker', 'cost', 'startup'].filter((f) => only.length === 0 || only.includes(f));
 const started = Date.now();
 let out = `Run ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
   `Node ${process.version}, embedded PostgreSQL 18 (fsync on)${args.includes('--quick') ? ', quick mode' : ''}\n`;
