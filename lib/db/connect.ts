@@ -20,6 +20,9 @@ export const SESSION_SETTINGS: Readonly<Record<string, string>> = {
   bytea_output: 'hex',
   lc_monetary: 'C',
   standard_conforming_strings: 'on',
+  // Replication's statements are many and short: compiling one costs more
+  // (50 ms and up) than it saves, on servers where JIT is on by default.
+  jit: 'off',
 };
 
 export interface ConnectOptions {

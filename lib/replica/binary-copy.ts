@@ -34,6 +34,15 @@ export class BinaryCopyError extends Error {
  * ends before it is an error.
  */
 export async function* copyRows(source: AsyncIterable<Buffer>): AsyncGenerator<CopyRow> {
+  for await (const run of copyRowRuns(source)) yield* run;
+}
+
+/**
+ * The same rows, as the runs of complete rows each arriving chunk makes
+ * (one await per chunk of the stream, not per row: a batch of single-row
+ * events is many small rows).
+ */
+export async function* copyRowRuns(source: AsyncIterable<Buffer>): AsyncGenerator<CopyRow[]> {
   // What has arrived and not been passed on: parts, joined only once the
   // row they start is known to be complete (a large value arrives in many).
   let parts: Buffer[] = [];
@@ -57,17 +66,22 @@ export async function* copyRows(source: AsyncIterable<Buffer>): AsyncGenerator<C
       pos = header;
       headerDone = true;
     }
+    const run: CopyRow[] = [];
     for (;;) {
       const end = rowEnd(buf, pos);
-      if (end === -1) return;
+      if (end === -1) {
+        if (run.length) yield run;
+        return;
+      }
       if (end < 0) {
         // Not all there: wait for at least this much more.
         need = -end - pos;
         break;
       }
-      yield { bytes: buf.subarray(pos, end), first: firstBigint(buf, pos) };
+      run.push({ bytes: buf.subarray(pos, end), first: firstBigint(buf, pos) });
       pos = end;
     }
+    if (run.length) yield run;
     buf = buf.subarray(pos);
     parts = buf.length ? [buf] : [];
     have = buf.length;

@@ -4,7 +4,7 @@ import { finished } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { cancelQuery } from '../db/cancel.ts';
 import { SET_LOCAL_SETTINGS } from '../db/connect.ts';
-import { copyRows, HEADER, TRAILER } from './binary-copy.ts';
+import { copyRowRuns, HEADER, TRAILER, type CopyRow } from './binary-copy.ts';
 
 /**
  * A batch's events go from the provider to the subscriber as they are:
@@ -95,6 +95,11 @@ export async function stageEvents(
     bytes = 0;
     return go;
   };
+  const send = async (run: CopyRow[], from: number, to: number) => {
+    const s = sink ?? openSink();
+    const part = to - from === 1 ? run[from]!.bytes : Buffer.concat(run.slice(from, to).map((r) => r.bytes));
+    if (!s.write(part)) await once(s, 'drain');
+  };
   const drop = async (err?: unknown) => {
     if (err !== undefined) failure = err;
     dropping = true;
@@ -108,15 +113,23 @@ export async function stageEvents(
   try {
     // Leaving this loop early would leave the provider mid-COPY: after a
     // stop or an error it goes on, dropping rows, until the stream ends.
-    for await (const row of copyRows(source)) {
+    for await (const run of copyRowRuns(source)) {
       if (dropping) continue;
       try {
-        const s = sink ?? openSink();
-        if (!s.write(row.bytes)) await once(s, 'drain');
-        chunk.events++;
-        chunk.lastEventId = Number(row.first);
-        bytes += row.bytes.length;
-        if ((chunk.events >= limits.events || bytes >= limits.bytes) && !(await endChunk())) await drop();
+        // The rows of a run go to the subscriber in one write per chunk part.
+        let from = 0;
+        for (let i = 0; i < run.length && !dropping; i++) {
+          const row = run[i]!;
+          chunk.events++;
+          chunk.lastEventId = Number(row.first);
+          bytes += row.bytes.length;
+          if (chunk.events >= limits.events || bytes >= limits.bytes) {
+            await send(run, from, i + 1);
+            from = i + 1;
+            if (!(await endChunk())) await drop();
+          }
+        }
+        if (!dropping && from < run.length) await send(run, from, run.length);
       } catch (err) {
         await drop(err);
       }

@@ -231,10 +231,16 @@ as $$
          where ev_extra1 is not null
          group by ev_extra1
     )
-    select t.ev_extra1, f.keys, f.keys = l.keys, t.inserts, t.truncates
-      from t
-      left join lateral (select lambdiste.row_keys(b.ev_data) as keys from pg_temp.lambdiste_batch b where b.ev_id = t.first_id) f on true
-      left join lateral (select lambdiste.row_keys(b.ev_data) as keys from pg_temp.lambdiste_batch b where b.ev_id = t.last_id) l on true
+    -- The keys of the first and last events only: as scalar subqueries, so
+    -- that the planner cannot join first and compute row_keys for every row.
+    , k as (
+        select t.*,
+               lambdiste.row_keys((select b.ev_data from pg_temp.lambdiste_batch b where b.ev_id = t.first_id)) as first_keys,
+               lambdiste.row_keys((select b.ev_data from pg_temp.lambdiste_batch b where b.ev_id = t.last_id)) as last_keys
+          from t
+    )
+    select k.ev_extra1, k.first_keys, k.first_keys = k.last_keys, k.inserts, k.truncates
+      from k
 $$;
 
 -- The table a batch's events are staged in on the subscriber, made once
