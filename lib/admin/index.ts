@@ -1,3 +1,4 @@
+import { compare } from './compare.ts';
 import { CommandError } from './session.ts';
 import { createLeaf, createRoot, installSchemas } from './node.ts';
 import { status } from './status.ts';
@@ -22,6 +23,7 @@ export const commands: Record<string, Command> = {
   'resync': (ctx, args) => resync(ctx, args),
   'wait-sync': (ctx, _args, options) => waitSync(ctx, options),
   'status': (ctx) => status(ctx),
+  'compare': (ctx, args) => compare(ctx, args),
   'worker': (ctx, _args, options) => worker(ctx, options),
   'ticker': (ctx, _args, options) => ticker(ctx, options),
 };

@@ -25,7 +25,7 @@ export async function runCommandViaLambda(
     }),
   );
   const text = r.Payload ? new TextDecoder().decode(r.Payload) : '';
-  let body: { ok?: boolean; error?: string; exitCode?: number; log?: { level: LogLevel; message: string }[]; tables?: CommandResult['tables']; data?: unknown; errorMessage?: string };
+  let body: { ok?: boolean; error?: string; exitCode?: number; log?: { level: LogLevel; message: string }[]; tables?: CommandResult['tables']; lines?: string[]; data?: unknown; errorMessage?: string };
   try {
     body = text ? JSON.parse(text) : {};
   } catch {
@@ -34,5 +34,5 @@ export async function runCommandViaLambda(
   if (r.FunctionError) throw new CommandError(`Admin function ${functionName} failed: ${body.errorMessage ?? text}`);
   for (const l of body.log ?? []) ctx.log(l.level, l.message);
   if (body.exitCode === undefined) throw new CommandError(body.error ?? `Admin function ${functionName}: no result`);
-  return { exitCode: body.exitCode, tables: body.tables ?? [], data: body.data };
+  return { exitCode: body.exitCode, tables: body.tables ?? [], lines: body.lines, data: body.data };
 }

@@ -73,6 +73,7 @@ const specs: Record<string, Spec> = {
     about: 'wait until every table is ok',
     options: [new Option('--timeout <seconds>', 'give up after this long').argParser(seconds).default(600)],
   },
+  'compare': { usage: 'compare [tables...]', about: 'leaf: row counts and checksums here and on the provider, at one stream position' },
   'worker': { usage: 'worker', about: "run this node's work in this process", options: [new Option('--once', 'one round, then exit')] },
   'ticker': { usage: 'ticker', about: "run the root's ticker in this process", options: [new Option('--once', 'one round, then exit')] },
 };
@@ -143,6 +144,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
         command, args, rest as CommandOptions,
       );
       for (const t of result.tables) stdout.write(formatTable(t));
+      for (const l of result.lines ?? []) stdout.write(l + '\n');
       return result.exitCode;
     } finally {
       process.off('SIGINT', stop);
