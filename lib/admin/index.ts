@@ -1,4 +1,5 @@
 import { compare } from './compare.ts';
+import { execute } from './execute.ts';
 import { CommandError } from './session.ts';
 import { createLeaf, createRoot, installSchemas } from './node.ts';
 import { status } from './status.ts';
@@ -24,6 +25,7 @@ export const commands: Record<string, Command> = {
   'wait-sync': (ctx, _args, options) => waitSync(ctx, options),
   'status': (ctx) => status(ctx),
   'compare': (ctx, args) => compare(ctx, args),
+  'execute': execute,
   'worker': (ctx, _args, options) => worker(ctx, options),
   'ticker': (ctx, _args, options) => ticker(ctx, options),
 };

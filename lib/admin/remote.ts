@@ -1,6 +1,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { CommandContext, CommandOptions, CommandResult, LogLevel } from './types.ts';
 import { CommandError } from './session.ts';
+import { sqlFiles } from './execute.ts';
 
 /**
  * Runs a command through the deployed admin function instead of against
@@ -16,7 +17,14 @@ export async function runCommandViaLambda(
   const s = ctx.config.settings;
   const functionName = s.admin_function ?? 'lambdiste-dev-admin';
   const { viaLambda: _drop, ...rest } = options;
-  const payload = { node: s.node_name ?? ctx.config.jobName, command, args, options: rest };
+  let sendArgs = args;
+  if (command === 'execute') {
+    // The function cannot read the caller's files: their texts go along.
+    const files = sqlFiles(args, {});
+    rest.files = JSON.stringify(files);
+    sendArgs = files.map((f) => f.name);
+  }
+  const payload = { node: s.node_name ?? ctx.config.jobName, command, args: sendArgs, options: rest };
   const r = await client.send(
     new InvokeCommand({
       FunctionName: functionName,
