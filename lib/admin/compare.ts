@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { atSyncPoint, type SyncPointOptions } from '../replica/sync-point.ts';
 import { CommandError, openClient, requireNode, withNodeSession, type NodeSession } from './session.ts';
-import type { CommandContext, CommandResult } from './types.ts';
+import type { CommandContext, CommandOptions, CommandResult } from './types.ts';
 
 /** What compare reads of a table on one side: totals, and per key bucket. */
 export interface TableSums {
@@ -164,5 +164,80 @@ export async function compare(ctx: CommandContext, args: string[]): Promise<Comm
     }
     if (differ) ctx.log('ERROR', `${differ} of ${tables.length} table(s) differ`);
     return { exitCode: differ ? 1 : 0, tables: [], lines };
+  });
+}
+
+/** The settings repair's statements are written in (lambdiste.repair_statements) and run in. */
+const REPAIR_SETTINGS = `set local extra_float_digits = 3; set local DateStyle = 'ISO, YMD'; set local IntervalStyle = postgres;
+  set local TimeZone = 'UTC'; set local lc_monetary = 'C'; set local bytea_output = hex; set local session_replication_role = replica`;
+
+async function rowHashes(db: pg.ClientBase, shape: TableShape, buckets: number[]): Promise<Map<string, string>> {
+  const { rows } = await db.query(
+    'select key_json, row_md5 from lambdiste.table_row_hashes($1::regclass, $2, $3, $4, $5)',
+    [shape.table, shape.columns, shape.key, shape.buckets, buckets],
+  );
+  return new Map(rows.map((r) => [r.key_json as string, r.row_md5 as string]));
+}
+
+async function statements(db: pg.ClientBase, shape: TableShape, keys: string[], kind: 'insert' | 'update' | 'delete'): Promise<string[]> {
+  if (keys.length === 0) return [];
+  const { rows } = await db.query('select s from lambdiste.repair_statements($1::regclass, $2, $3, $4, $5) s', [
+    shape.table, shape.columns, shape.key, keys, kind,
+  ]);
+  return rows.map((r) => r.s as string);
+}
+
+/**
+ * repair [TABLE...] [--dry-run] (leaf): at one stream position, as
+ * compare, finds the rows that differ by key in the key buckets whose
+ * checksums differ (missing here, extra here, changed) and fixes them
+ * here: deletes, updates, inserts, in one transaction, while the
+ * consumer's run lock keeps the subscriber at that position. Prints the
+ * statements it ran (with --dry-run, only prints them).
+ */
+export async function repair(ctx: CommandContext, args: string[], options: CommandOptions): Promise<CommandResult> {
+  const dryRun = Boolean(options.dryRun);
+  return withNodeSession(ctx, async (s) => {
+    requireNode(s, 'leaf');
+    const providerUrl = providerUrlOf(ctx, s);
+    const tables = await tablesToCheck(s, args);
+    const lines: string[] = [];
+    for (const table of tables) {
+      await atSyncPoint(syncPointOptions(ctx, s, providerUrl), table, async (p) => {
+        ctx.log('INFO', `Checking ${table}`);
+        const shape = await tableShape(p.provider, s.db, table);
+        const [src, dst] = await Promise.all([tableSums(p.provider, shape), tableSums(s.db, shape)]);
+        ctx.log('INFO', `srcdb: ${src.rows} rows, dstdb: ${dst.rows} rows`);
+        const buckets = differingBuckets(src, dst);
+        if (buckets.length === 0) {
+          ctx.log('INFO', `${table}: in sync`);
+          if (!dryRun) lines.push(`${table}: ok (${describe(src)})`);
+          return;
+        }
+        const [theirs, ours] = await Promise.all([rowHashes(p.provider, shape, buckets), rowHashes(s.db, shape, buckets)]);
+        const missing = [...theirs.keys()].filter((k) => !ours.has(k));
+        const extra = [...ours.keys()].filter((k) => !theirs.has(k));
+        const changed = [...theirs].filter(([k, h]) => ours.has(k) && ours.get(k) !== h).map(([k]) => k);
+        ctx.log('INFO', `${table}: ${missing.length} missing, ${extra.length} extra, ${changed.length} changed row(s)`);
+        const fixes = [
+          ...(await statements(s.db, shape, extra, 'delete')),
+          ...(await statements(p.provider, shape, changed, 'update')),
+          ...(await statements(p.provider, shape, missing, 'insert')),
+        ];
+        lines.push(...fixes);
+        if (dryRun) return;
+        await s.db.query(`begin; ${REPAIR_SETTINGS}`);
+        try {
+          for (let i = 0; i < fixes.length; i += 500) await s.db.query(fixes.slice(i, i + 500).join('\n'));
+          await s.db.query('commit');
+        } catch (err) {
+          await s.db.query('rollback').catch(() => undefined);
+          throw new CommandError(`${table}: repair failed, nothing changed: ${(err as Error).message}`);
+        }
+        ctx.log('INFO', `Fixed ${table}`);
+        lines.push(`${table}: repaired (${missing.length} inserted, ${changed.length} updated, ${extra.length} deleted)`);
+      });
+    }
+    return { exitCode: 0, tables: [], lines };
   });
 }

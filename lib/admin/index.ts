@@ -1,4 +1,4 @@
-import { compare } from './compare.ts';
+import { compare, repair } from './compare.ts';
 import { execute } from './execute.ts';
 import { CommandError } from './session.ts';
 import { createLeaf, createRoot, installSchemas } from './node.ts';
@@ -26,6 +26,7 @@ export const commands: Record<string, Command> = {
   'status': (ctx) => status(ctx),
   'compare': (ctx, args) => compare(ctx, args),
   'execute': execute,
+  'repair': repair,
   'worker': (ctx, _args, options) => worker(ctx, options),
   'ticker': (ctx, _args, options) => ticker(ctx, options),
 };

@@ -74,6 +74,11 @@ const specs: Record<string, Spec> = {
     options: [new Option('--timeout <seconds>', 'give up after this long').argParser(seconds).default(600)],
   },
   'compare': { usage: 'compare [tables...]', about: 'leaf: row counts and checksums here and on the provider, at one stream position' },
+  'repair': {
+    usage: 'repair [tables...]',
+    about: 'leaf: fix the rows that differ from the provider, at one stream position',
+    options: [new Option('--dry-run', 'print the SQL, change nothing')],
+  },
   'execute': { usage: 'execute <files...>', about: 'root: run SQL files here and at the same place of the stream on every subscriber' },
   'worker': { usage: 'worker', about: "run this node's work in this process", options: [new Option('--once', 'one round, then exit')] },
   'ticker': { usage: 'ticker', about: "run the root's ticker in this process", options: [new Option('--once', 'one round, then exit')] },
