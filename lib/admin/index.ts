@@ -1,5 +1,6 @@
 import { compare, repair } from './compare.ts';
 import { execute } from './execute.ts';
+import { pauseNode } from './pause.ts';
 import { CommandError } from './session.ts';
 import { createLeaf, createRoot, installSchemas } from './node.ts';
 import { status } from './status.ts';
@@ -27,6 +28,8 @@ export const commands: Record<string, Command> = {
   'compare': (ctx, args) => compare(ctx, args),
   'execute': execute,
   'repair': repair,
+  'pause': (ctx) => pauseNode(ctx, true),
+  'resume': (ctx) => pauseNode(ctx, false),
   'worker': (ctx, _args, options) => worker(ctx, options),
   'ticker': (ctx, _args, options) => ticker(ctx, options),
 };

@@ -74,6 +74,8 @@ const specs: Record<string, Spec> = {
     options: [new Option('--timeout <seconds>', 'give up after this long').argParser(seconds).default(600)],
   },
   'compare': { usage: 'compare [tables...]', about: 'leaf: row counts and checksums here and on the provider, at one stream position' },
+  'pause': { usage: 'pause', about: "leaf: stop applying batches until resume" },
+  'resume': { usage: 'resume', about: "leaf: apply batches again after pause" },
   'repair': {
     usage: 'repair [tables...]',
     about: 'leaf: fix the rows that differ from the provider, at one stream position',

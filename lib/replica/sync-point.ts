@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { SET_LOCAL_SETTINGS } from '../db/connect.ts';
 import { applyNextBatch } from './batch.ts';
 import { okTables } from './copy-work.ts';
+import { isPaused } from './consumer.ts';
 import { readPosition } from './position.ts';
 import { takeRunLock, type RunLock } from './run-lock.ts';
 
@@ -62,7 +63,7 @@ export class SyncPointError extends Error {
 }
 
 /** The run lock, waiting for a consumer run in progress to end. */
-async function waitRunLock(lockDb: pg.Client, key: string, until: number, signal?: AbortSignal): Promise<RunLock> {
+export async function waitRunLock(lockDb: pg.Client, key: string, until: number, signal?: AbortSignal): Promise<RunLock> {
   for (;;) {
     const lock = await takeRunLock(lockDb, key);
     if (lock) return lock;
@@ -85,6 +86,7 @@ export async function atSyncPoint<T>(opts: SyncPointOptions, table: string, fn: 
   let lock: RunLock | null = null;
   try {
     lock = await waitRunLock(lockDb, `${opts.queue}/${opts.consumer}`, until, opts.signal);
+    if (await isPaused(opts.subscriber, opts.queue)) throw new SyncPointError('This node is paused: resume it first');
     opts.log?.(`Locking ${table}`);
     const lockMs = Math.max(1000, until - Date.now());
     await locker.query(`begin isolation level repeatable read; set local lock_timeout = ${Math.trunc(lockMs)}`);
