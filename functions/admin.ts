@@ -41,7 +41,7 @@ const eventSchema = {
   },
 } as const;
 
-const wakesConsumer = new Set(['create-leaf', 'add-table', 'resync', 'add-seq']);
+const wakesConsumer = new Set(['create-leaf', 'add-table', 'resync', 'add-seq', 'resume']);
 
 /** Loops that belong to the ticker and consumer functions, not to a request. */
 const notHere = new Set(['worker', 'ticker']);

@@ -1,3 +1,6 @@
+import { compare, repair } from './compare.ts';
+import { execute } from './execute.ts';
+import { pauseNode } from './pause.ts';
 import { CommandError } from './session.ts';
 import { createLeaf, createRoot, installSchemas } from './node.ts';
 import { status } from './status.ts';
@@ -22,6 +25,11 @@ export const commands: Record<string, Command> = {
   'resync': (ctx, args) => resync(ctx, args),
   'wait-sync': (ctx, _args, options) => waitSync(ctx, options),
   'status': (ctx) => status(ctx),
+  'compare': (ctx, args) => compare(ctx, args),
+  'execute': execute,
+  'repair': repair,
+  'pause': (ctx) => pauseNode(ctx, true),
+  'resume': (ctx) => pauseNode(ctx, false),
   'worker': (ctx, _args, options) => worker(ctx, options),
   'ticker': (ctx, _args, options) => ticker(ctx, options),
 };

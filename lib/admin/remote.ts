@@ -1,6 +1,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { CommandContext, CommandOptions, CommandResult, LogLevel } from './types.ts';
 import { CommandError } from './session.ts';
+import { sqlFiles } from './execute.ts';
 
 /**
  * Runs a command through the deployed admin function instead of against
@@ -16,7 +17,14 @@ export async function runCommandViaLambda(
   const s = ctx.config.settings;
   const functionName = s.admin_function ?? 'lambdiste-dev-admin';
   const { viaLambda: _drop, ...rest } = options;
-  const payload = { node: s.node_name ?? ctx.config.jobName, command, args, options: rest };
+  let sendArgs = args;
+  if (command === 'execute') {
+    // The function cannot read the caller's files: their texts go along.
+    const files = sqlFiles(args, {});
+    rest.files = JSON.stringify(files);
+    sendArgs = files.map((f) => f.name);
+  }
+  const payload = { node: s.node_name ?? ctx.config.jobName, command, args: sendArgs, options: rest };
   const r = await client.send(
     new InvokeCommand({
       FunctionName: functionName,
@@ -25,7 +33,7 @@ export async function runCommandViaLambda(
     }),
   );
   const text = r.Payload ? new TextDecoder().decode(r.Payload) : '';
-  let body: { ok?: boolean; error?: string; exitCode?: number; log?: { level: LogLevel; message: string }[]; tables?: CommandResult['tables']; data?: unknown; errorMessage?: string };
+  let body: { ok?: boolean; error?: string; exitCode?: number; log?: { level: LogLevel; message: string }[]; tables?: CommandResult['tables']; lines?: string[]; data?: unknown; errorMessage?: string };
   try {
     body = text ? JSON.parse(text) : {};
   } catch {
@@ -34,5 +42,5 @@ export async function runCommandViaLambda(
   if (r.FunctionError) throw new CommandError(`Admin function ${functionName} failed: ${body.errorMessage ?? text}`);
   for (const l of body.log ?? []) ctx.log(l.level, l.message);
   if (body.exitCode === undefined) throw new CommandError(body.error ?? `Admin function ${functionName}: no result`);
-  return { exitCode: body.exitCode, tables: body.tables ?? [], data: body.data };
+  return { exitCode: body.exitCode, tables: body.tables ?? [], lines: body.lines, data: body.data };
 }

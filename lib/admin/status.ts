@@ -9,6 +9,8 @@ interface NodeState {
   tables: string;
   /** Why the node's consumer is failing, if it is. */
   failing: ConsumerError | undefined;
+  /** Its consumer is paused (pause). */
+  paused: boolean;
 }
 
 /** What `status` shows of a node, read from its own database. */
@@ -23,7 +25,8 @@ async function nodeState(url: string, queue: string, consumer: string | null): P
       [queue],
     );
     const failing = consumer === null ? undefined : (await readConsumerErrors(db, queue)).find((e) => e.consumer === consumer);
-    return { tables: `${rows[0].ok}/${rows[0].half}/${rows[0].waiting}`, failing };
+    const { rows: [n] } = await db.query('select node_paused from lambdiste.node where node_queue = $1', [queue]);
+    return { tables: `${rows[0].ok}/${rows[0].half}/${rows[0].waiting}`, failing, paused: n?.node_paused === true };
   } finally {
     await db.end().catch(() => undefined);
   }
@@ -52,7 +55,7 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
     );
     const table: ResultTable = {
       title: `Queue ${s.queue}`,
-      columns: ['node', 'type', 'tables', 'lag', 'tick', 'pending', 'error', 'last_error', 'error_since', 'error_attempts'],
+      columns: ['node', 'type', 'tables', 'lag', 'tick', 'pending', 'error', 'last_error', 'error_since', 'error_attempts', 'paused'],
       rows: [],
     };
     for (const m of members) {
@@ -78,15 +81,16 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
         failing?.message ?? null,
         failing?.since.toISOString() ?? null,
         failing?.attempts ?? null,
+        state?.paused ?? false,
       ]);
     }
     for (const [i, r] of table.rows.entries()) {
-      const [name, type, tables, lag, tick, pending, error, lastError, since, attempts] = r;
+      const [name, type, tables, lag, tick, pending, error, lastError, since, attempts, paused] = r;
       const indent = i === 0 ? '' : '  +--';
       ctx.log('INFO', `${indent}${name} (${type})`);
       const pad = i === 0 ? '  ' : '      ';
       if (error) ctx.log('INFO', `${pad}ERR: ${name}: ${error}`);
-      else ctx.log('INFO', `${pad}Tables: ${tables ?? '?'}  Lag: ${lag ?? '?'}, Tick: ${tick ?? '?'}, Pending: ${pending ?? '?'}`);
+      else ctx.log('INFO', `${pad}Tables: ${tables ?? '?'}  Lag: ${lag ?? '?'}, Tick: ${tick ?? '?'}, Pending: ${pending ?? '?'}${paused ? ', Paused' : ''}`);
       if (lastError) {
         // londiste3 shows the first line of a consumer's error.
         const when = `${String(since).slice(0, 19).replace('T', ' ')} UTC`;

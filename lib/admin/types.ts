@@ -36,6 +36,8 @@ export interface CommandResult {
   exitCode: number;
   /** Tables to print, in order (empty tables print nothing at all, as in londiste3). */
   tables: ResultTable[];
+  /** Result lines printed as they are, after the tables (compare's `public.t: ok (...)`). */
+  lines?: string[];
   /** Structured result for callers that want data rather than text (the admin function), e.g. status. */
   data?: unknown;
 }

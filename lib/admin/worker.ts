@@ -81,6 +81,7 @@ function tickerDaemon(ctx: CommandContext, conns: KeptConnections, wakeup: Wakeu
 function consumerDaemon(ctx: CommandContext, conns: KeptConnections, wakeup: Wakeup, node: NodeRow, providerUrl: string): Daemon {
   const loopDelay = seconds(ctx, 'loop_delay', 1) * 1000;
   const parallel = Number(ctx.config.settings.parallel_copies ?? 1);
+  let paused = false;
   return {
     async round() {
       const provider = await conns.get(providerUrl);
@@ -101,6 +102,8 @@ function consumerDaemon(ctx: CommandContext, conns: KeptConnections, wakeup: Wak
         applicationName: ctx.config.jobName,
         log: (level, message) => ctx.log(level, message),
       });
+      if (r.paused !== paused) ctx.log('INFO', r.paused ? `Node "${node.name}" is paused: nothing is applied until resume` : `Node "${node.name}" resumed`);
+      paused = r.paused;
       if (r.busy) ctx.log('WARNING', 'Another worker is running for this node');
       else if (r.batches || r.copiedRows) {
         ctx.log('INFO', `Applied ${r.batches} batch(es), ${r.events} event(s)${r.copiedRows ? `, copied ${r.copiedRows} row(s)` : ''}`);

@@ -73,6 +73,15 @@ const specs: Record<string, Spec> = {
     about: 'wait until every table is ok',
     options: [new Option('--timeout <seconds>', 'give up after this long').argParser(seconds).default(600)],
   },
+  'compare': { usage: 'compare [tables...]', about: 'leaf: row counts and checksums here and on the provider, at one stream position' },
+  'pause': { usage: 'pause', about: "leaf: stop applying batches until resume" },
+  'resume': { usage: 'resume', about: "leaf: apply batches again after pause" },
+  'repair': {
+    usage: 'repair [tables...]',
+    about: 'leaf: fix the rows that differ from the provider, at one stream position',
+    options: [new Option('--dry-run', 'print the SQL, change nothing')],
+  },
+  'execute': { usage: 'execute <files...>', about: 'root: run SQL files here and at the same place of the stream on every subscriber' },
   'worker': { usage: 'worker', about: "run this node's work in this process", options: [new Option('--once', 'one round, then exit')] },
   'ticker': { usage: 'ticker', about: "run the root's ticker in this process", options: [new Option('--once', 'one round, then exit')] },
 };
@@ -143,6 +152,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
         command, args, rest as CommandOptions,
       );
       for (const t of result.tables) stdout.write(formatTable(t));
+      for (const l of result.lines ?? []) stdout.write(l + '\n');
       return result.exitCode;
     } finally {
       process.off('SIGINT', stop);

@@ -76,6 +76,11 @@ async function statementFor(db: pg.ClientBase, kind: 'one change' | 'staged' | '
   return text;
 }
 
+/** Forgets every statement built on `db`: after SQL that may have changed any table (execute). */
+export function forgetAllStatements(db: pg.ClientBase): void {
+  statements.delete(db);
+}
+
 function forgetStatements(db: pg.ClientBase, table: string): void {
   const cache = statements.get(db);
   for (const key of cache?.keys() ?? []) if (key.includes(`\u0000${table}\u0000`)) cache!.delete(key);

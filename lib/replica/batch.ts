@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { finishBatch, getConsumerInfo, nextBatch, type Batch } from '../queue/api.ts';
 import { SET_LOCAL_SETTINGS } from '../db/connect.ts';
-import { applyStaged, SetApplyFailed } from './apply.ts';
+import { applyStaged, forgetAllStatements, SetApplyFailed } from './apply.ts';
 import { LostPositionError } from './errors.ts';
 import { readPosition, writePosition, type Position } from './position.ts';
 import { batchEventsQuery, stageEvents } from './stage.ts';
@@ -71,6 +71,7 @@ export async function applyNextBatch(
     outcome = await run('set');
   } catch (err) {
     if (!(err instanceof SetApplyFailed)) throw err;
+    forgetAllStatements(ctx.subscriber);
     // Rolled back: the same batch again, one event at a time, in order.
     outcome = await run('ordered');
   }
@@ -126,7 +127,15 @@ async function applyBatchTransaction(
     let appliedUpTo: number | null = null;
     const staged = await stageEvents(ctx.provider, sub, query, { events: ctx.pageSize, bytes: ctx.pageBytes ?? 32 * 2 ** 20 }, async (chunk) => {
       ctx.failpoint?.('after-read');
+      // The chunk's events before its EXECUTE, with the tables' old shapes; then the SQL.
+      const execute = chunk.execute
+        ? (await sub.query(`select ev_data, ev_extra1 from pg_temp.lambdiste_batch where ev_id = $1`, [chunk.lastEventId])).rows[0]
+        : undefined;
       await applyStaged(sub, applyTo, mode);
+      if (execute) {
+        await sub.query('select lambdiste.execute_apply($1, $2, $3)', [ctx.queue, execute.ev_extra1, execute.ev_data]);
+        forgetAllStatements(sub);
+      }
       ctx.failpoint?.('mid-apply');
       events += chunk.events;
       if (ctx.timeLeft()) return true;

@@ -68,6 +68,8 @@ export interface ConsumerOptions {
 export interface ConsumerRun {
   /** Another consumer holds this subscriber: nothing was done. */
   busy: boolean;
+  /** The node is paused (pause): nothing was done, or no more once it was paused. */
+  paused: boolean;
   batches: number;
   events: number;
   copiedRows: number;
@@ -75,6 +77,12 @@ export interface ConsumerRun {
   moreWork: boolean;
   /** Tables not yet `ok`. */
   pendingTables: number;
+}
+
+/** Whether this subscriber's node is paused (the pause command). */
+export async function isPaused(db: pg.ClientBase, queue: string): Promise<boolean> {
+  const { rows } = await db.query('select node_paused from lambdiste.node where node_queue = $1', [queue]);
+  return rows[0]?.node_paused === true;
 }
 
 /**
@@ -109,7 +117,7 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
   const open = (url: string) => connect(url, { applicationName: opts.applicationName });
   const provider = opts.provider ?? (await open(opts.providerUrl));
   const subscriber = opts.subscriber ?? (await open(opts.subscriberUrl));
-  const result: ConsumerRun = { busy: false, batches: 0, events: 0, copiedRows: 0, moreWork: false, pendingTables: 0 };
+  const result: ConsumerRun = { busy: false, paused: false, batches: 0, events: 0, copiedRows: 0, moreWork: false, pendingTables: 0 };
   const safety = opts.safetyMs ?? 1000;
   const clock = opts.clock ?? Date.now;
   const msLeft = () => opts.deadline - safety - clock();
@@ -119,6 +127,7 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
     const lock = await takeRunLock(lockDb, `${opts.queue}/${opts.consumer}`);
     if (!lock) return { ...result, busy: true };
     try {
+      if (await isPaused(subscriber, opts.queue)) return { ...result, paused: true };
       const ctx = {
         provider, subscriber, queue: opts.queue, consumer: opts.consumer,
         pageSize: opts.pageSize ?? 5000,
@@ -146,6 +155,11 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
           stoppedEarly = true;
           break;
         }
+        // Paused meanwhile: the batch applied stays applied, no other starts.
+        if (result.batches > 0 && (await isPaused(subscriber, opts.queue))) {
+          result.paused = true;
+          break;
+        }
         // Ticks are taken together only while no table is being handed over:
         // the handover needs both consumers to stop at the same ticks.
         const r = await applyNextBatch(ctx, opts.consumer, (db) => okTables(db, opts.queue), {
@@ -169,7 +183,7 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
       if (!timeLeft()) stoppedEarly = true;
 
       // Tables that finished copying may be ready to hand over now.
-      if (copy.pending > 0 && timeLeft()) {
+      if (copy.pending > 0 && timeLeft() && !result.paused) {
         const again = await doCopyWork(ctx);
         result.copiedRows += again.rows;
         result.events += again.events;
@@ -178,7 +192,7 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
         result.pendingTables = copy.pending;
       }
       await syncSequences(provider, subscriber, opts.queue);
-      result.moreWork = stoppedEarly || result.pendingTables > 0;
+      result.moreWork = !result.paused && (stoppedEarly || result.pendingTables > 0);
       await clearConsumerError(subscriber, opts.queue, opts.consumer);
     } catch (err) {
       // A stop request may end a copy chunk by closing its connections: not a failure.

@@ -20,6 +20,22 @@ export interface StagedChunk {
   events: number;
   /** The last event id of the chunk (events come in id order). */
   lastEventId: number;
+  /**
+   * The chunk's last event is an EXECUTE (SQL run at that place of the
+   * stream, lambdiste.execute_root): a chunk ends after each one, so that
+   * the events before it are applied before the SQL runs, the events after
+   * it after.
+   */
+  execute: boolean;
+}
+
+const EXECUTE = Buffer.from('EXECUTE');
+
+/** Whether a staged row (ev_id, ev_type, ...) in binary COPY form is an EXECUTE event. */
+export function isExecuteRow(bytes: Buffer): boolean {
+  // field count (2), ev_id's length (4) and value (8), then ev_type's length and text.
+  if (bytes.length < 18 + EXECUTE.length || bytes.readInt16BE(0) < 2 || bytes.readInt32BE(2) !== 8) return false;
+  return bytes.readInt32BE(14) === EXECUTE.length && bytes.subarray(18, 18 + EXECUTE.length).equals(EXECUTE);
 }
 
 export interface StageLimits {
@@ -72,7 +88,7 @@ export async function stageEvents(
   await provider.query(`begin isolation level read committed read only; ${SET_LOCAL_SETTINGS}; set local work_mem = '64MB'`);
   const source = provider.query(copyTo(`copy (${query}) to stdout (format binary)`));
   let sink: CopyFrom | null = null;
-  let chunk: StagedChunk = { events: 0, lastEventId: 0 };
+  let chunk: StagedChunk = { events: 0, lastEventId: 0, execute: false };
   let bytes = 0;
   let total = 0;
   // Set once the rest of the stream is to be dropped (stopped, or failed).
@@ -91,7 +107,7 @@ export async function stageEvents(
     await finished(s);
     total += chunk.events;
     const go = await apply(chunk);
-    chunk = { events: 0, lastEventId: 0 };
+    chunk = { events: 0, lastEventId: 0, execute: false };
     bytes = 0;
     return go;
   };
@@ -122,8 +138,9 @@ export async function stageEvents(
           const row = run[i]!;
           chunk.events++;
           chunk.lastEventId = Number(row.first);
+          chunk.execute = isExecuteRow(row.bytes);
           bytes += row.bytes.length;
-          if (chunk.events >= limits.events || bytes >= limits.bytes) {
+          if (chunk.execute || chunk.events >= limits.events || bytes >= limits.bytes) {
             await send(run, from, i + 1);
             from = i + 1;
             if (!(await endChunk())) await drop();

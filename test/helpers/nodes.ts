@@ -10,6 +10,7 @@ export interface CommandRun {
   /** `LEVEL message` lines, in order. */
   log: string[];
   tables: ResultTable[];
+  lines?: string[];
   data?: unknown;
 }
 
