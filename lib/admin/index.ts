@@ -1,6 +1,7 @@
 import { CommandError } from './session.ts';
-import { createLeaf, createRoot, installSchemas } from './node.ts';
-import { status } from './status.ts';
+import { changeProvider, dropNode, listMembers, tagDead, takeover } from './cascade.ts';
+import { createBranch, createLeaf, createRoot, installSchemas } from './node.ts';
+import { nodeStatus, status } from './status.ts';
 import { addSeq, addTable, listMissing, listSeqs, listTables, removeSeq, removeTable, resync, waitSync } from './tables.ts';
 import type { CommandContext, CommandOptions, CommandResult } from './types.ts';
 import { ticker, worker } from './worker.ts';
@@ -12,6 +13,7 @@ export const commands: Record<string, Command> = {
   'install': (ctx) => installSchemas(ctx),
   'create-root': (ctx, args) => createRoot(ctx, args),
   'create-leaf': createLeaf,
+  'create-branch': createBranch,
   'add-table': addTable,
   'remove-table': (ctx, args) => removeTable(ctx, args),
   'add-seq': addSeq,
@@ -22,6 +24,12 @@ export const commands: Record<string, Command> = {
   'resync': (ctx, args) => resync(ctx, args),
   'wait-sync': (ctx, _args, options) => waitSync(ctx, options),
   'status': (ctx) => status(ctx),
+  'members': (ctx) => listMembers(ctx),
+  'node-status': (ctx) => nodeStatus(ctx),
+  'change-provider': changeProvider,
+  'takeover': takeover,
+  'tag-dead': (ctx, args) => tagDead(ctx, args),
+  'drop-node': (ctx, args) => dropNode(ctx, args),
   'worker': (ctx, _args, options) => worker(ctx, options),
   'ticker': (ctx, _args, options) => ticker(ctx, options),
 };

@@ -1,0 +1,214 @@
+/**
+ * Cascading: root → branch → leaves, with londiste3's node commands
+ * (create-branch, members, node-status, status, change-provider,
+ * takeover, tag-dead, drop-node), each while a load writes on the root,
+ * every table compared on every node at the end (count + checksum).
+ */
+import { describe, expect, it } from 'vitest';
+import type { NodeConfig } from '../../lib/admin/types.ts';
+import { createDatabase } from '../helpers/db.ts';
+import { nodeNow, settle, step } from '../helpers/cascade.ts';
+import { checksum, nodeConfig, run, sql } from '../helpers/nodes.ts';
+
+const ddl = `
+  create table t (id serial primary key, v int not null, note text);
+  create table kv (k text primary key, n int not null);
+  -- Insert-only, with a subscriber-side trigger (fires for applied rows
+  -- too) counting every row the apply writes: each row once, never twice.
+  create table ledger (id bigint primary key, amount int not null);
+  create table applies (n bigint not null);
+  insert into applies values (0);
+  create function count_apply() returns trigger language plpgsql as $$
+  begin update public.applies set n = n + 1; return null; end $$;
+  create trigger count_apply after insert or update on ledger for each row execute function count_apply();
+  alter table ledger enable always trigger count_apply;`;
+
+const TABLES = ['t', 'kv', 'ledger'];
+
+async function node(server: 'provider' | 'subscriber', name: string): Promise<NodeConfig> {
+  const db = await createDatabase(server, name);
+  await sql(db, ddl);
+  return nodeConfig(name, db);
+}
+
+async function ok(n: NodeConfig, command: string, args: string[] = [], options: Record<string, string | number | boolean> = {}) {
+  const r = await run(n, command, args, options);
+  if (r.exitCode !== 0) throw new Error(`${n.jobName} ${command} ${args.join(' ')} failed:\n${r.log.join('\n')}`);
+  return r;
+}
+
+/** A load on whichever node is the root: inserts, updates (key changes too), deletes, ledger rows. */
+function load(target: () => NodeConfig, rounds: number) {
+  let ledgerId = 0;
+  let done = 0;
+  const written: number[] = [];
+  const go = (async () => {
+    for (let i = 0; i < rounds; i++) {
+      const n = target();
+      try {
+        await sql(n.db, `begin;
+          insert into t (v, note) select g, 'r${i}' from generate_series(1, 5) g;
+          update t set v = v + 1 where id % 7 = ${i % 7};
+          update t set id = -id where id = (select max(id) from t where id > 0 and id % 11 = 0);
+          delete from t where id % 13 = ${i % 13} and id > 0;
+          insert into kv values ('k${i % 20}', ${i}) on conflict (k) do update set n = kv.n + excluded.n;
+          insert into ledger values (${ledgerId + 1}, ${i}), (${ledgerId + 2}, ${i});
+          commit;`);
+        ledgerId += 2;
+        written.push(i);
+      } catch (err) {
+        // The old root refuses writes once a takeover has begun: the writer moves on.
+        if (!/Insert into queue disallowed/.test((err as Error).message)) throw err;
+      }
+      done++;
+    }
+  })();
+  return { go, progress: () => done, written };
+}
+
+/** Runs every node's rounds while `until` is false. */
+async function drive(nodes: NodeConfig[], until: () => boolean): Promise<void> {
+  while (!until()) {
+    for (const n of nodes) await step(n);
+  }
+}
+
+async function expectSame(nodes: NodeConfig[]): Promise<void> {
+  const [first, ...rest] = nodes;
+  for (const t of TABLES) {
+    const want = await checksum(first!.db, t);
+    expect(Number(want.split(':')[0]), `${t} has rows`).toBeGreaterThan(0);
+    for (const n of rest) expect(await checksum(n.db, t), `${n.jobName} ${t}`).toBe(want);
+  }
+}
+
+async function applies(n: NodeConfig): Promise<number> {
+  const [r] = await sql(n.db, 'select n::int as n from applies');
+  return r!.n;
+}
+
+async function ledgerRows(n: NodeConfig): Promise<number> {
+  const [r] = await sql(n.db, 'select count(*)::int as n from ledger');
+  return r!.n;
+}
+
+/** root on the provider server; a branch and leaves on the subscriber server. */
+async function tree(prefix: string, opts: { leafUnderRoot?: boolean; leavesUnderBranch?: number } = {}) {
+  const root = await node('provider', `${prefix}_root`);
+  const branch = await node('subscriber', `${prefix}_branch`);
+  await ok(root, 'create-root', [root.jobName]);
+  await ok(root, 'add-table', TABLES);
+  await ok(root, 'add-seq', ['t_id_seq']);
+  await ok(branch, 'create-branch', [branch.jobName], { provider: root.db });
+  await ok(branch, 'add-table', [], { all: true });
+  await ok(branch, 'add-seq', [], { all: true });
+  const leaves: NodeConfig[] = [];
+  if (opts.leafUnderRoot) {
+    const l = await node('subscriber', `${prefix}_leaf1`);
+    await ok(l, 'create-leaf', [l.jobName], { provider: root.db });
+    await ok(l, 'add-table', [], { all: true });
+    leaves.push(l);
+  }
+  await settle([root, branch, ...leaves]);
+  for (let i = 0; i < (opts.leavesUnderBranch ?? 0); i++) {
+    const l = await node('subscriber', `${prefix}_bleaf${i + 1}`);
+    await ok(l, 'create-leaf', [l.jobName], { provider: branch.db });
+    await ok(l, 'add-table', [], { all: true });
+    await ok(l, 'add-seq', [], { all: true });
+    leaves.push(l);
+  }
+  await settle([root, branch, ...leaves]);
+  return { root, branch, leaves };
+}
+
+describe('create-branch, leaves under a branch, members, node-status, status', () => {
+  it('replicates a load on the root to a branch and through it to its leaves, shown as a tree', async () => {
+    const { root, branch, leaves } = await tree('cb', { leafUnderRoot: true, leavesUnderBranch: 2 });
+    const [leaf1, bleaf1, bleaf2] = leaves as [NodeConfig, NodeConfig, NodeConfig];
+    const all = [root, branch, leaf1, bleaf1, bleaf2];
+
+    // Nodes join the branch while the load runs: a leaf added half-way copies from the branch.
+    const w = load(() => root, 60);
+    let late: NodeConfig | null = null;
+    await drive(all, () => {
+      if (w.progress() >= 20 && !late) {
+        late = { jobName: 'pending' } as NodeConfig;
+        void (async () => {
+          const l = await node('subscriber', 'cb_late');
+          await ok(l, 'create-leaf', [l.jobName], { provider: branch.db });
+          await ok(l, 'add-table', [], { all: true });
+          all.push(l);
+          late = l;
+        })();
+      }
+      return w.progress() >= 60 && late !== null && late.jobName !== 'pending';
+    });
+    await w.go;
+    await settle(all);
+    await expectSame(all);
+    // Every row applied once on every subscriber.
+    for (const n of all.slice(1)) expect(await applies(n), n.jobName).toBe(await ledgerRows(root));
+
+    // The branch's own queue holds the root's ticks, and refuses local writes.
+    const [b] = await sql(branch.db, `select queue_external_ticker, queue_disable_insert from pgq.queue where queue_name = 'replika'`);
+    expect(b).toEqual({ queue_external_ticker: true, queue_disable_insert: true });
+    await expect(sql(branch.db, `insert into t (v) values (1)`)).rejects.toThrow(/Insert into queue disallowed/);
+    // Sequences travel through the branch.
+    const [rs] = await sql(root.db, `select last_value::int as v from t_id_seq`);
+    for (const n of [branch, bleaf1]) {
+      const [s] = await sql(n.db, `select last_value::int as v from t_id_seq`);
+      expect(s!.v, n.jobName).toBeGreaterThanOrEqual(rs!.v);
+    }
+
+    const members = await ok(bleaf1, 'members');
+    expect(members.tables[0]!.title).toBe(`Member info on cb_bleaf1@replika:`);
+    expect(members.tables[0]!.columns).toEqual(['node_name', 'dead', 'node_location']);
+    expect(members.tables[0]!.rows.map((r) => r.slice(0, 2))).toEqual(
+      ['cb_bleaf1', 'cb_bleaf2', 'cb_branch', 'cb_late', 'cb_leaf1', 'cb_root'].map((n) => [n, false]));
+
+    const ns = await ok(branch, 'node-status');
+    expect(ns.data).toMatchObject({ node: 'cb_branch', type: 'branch', provider: 'cb_root', subscribers: ['cb_bleaf1', 'cb_bleaf2', 'cb_late'], tables: '3/0/0' });
+    expect(ns.log.slice(0, 3)).toEqual(['INFO cb_branch (branch)', 'INFO     Provider: cb_root', 'INFO     Subscribers: cb_bleaf1, cb_bleaf2, cb_late']);
+    expect(ns.log[3]).toMatch(/^INFO     Tables: 3\/0\/0  Lag: \d+s, Tick: \d+, Pending: \d+$/);
+
+    const st = await ok(bleaf2, 'status');
+    const shape = st.log.map((l) => l.replace(/Lag: \d+s, Tick: \d+, Pending: \d+/, 'Lag…'));
+    expect(shape).toEqual([
+      'INFO cb_root (root)',
+      'INFO   Tables: 3/0/0  Lag…',
+      'INFO   +--cb_branch (branch)',
+      'INFO       Tables: 3/0/0  Lag…',
+      'INFO       +--cb_bleaf1 (leaf)',
+      'INFO           Tables: 3/0/0  Lag…',
+      'INFO       +--cb_bleaf2 (leaf)',
+      'INFO           Tables: 3/0/0  Lag…',
+      'INFO       +--cb_late (leaf)',
+      'INFO           Tables: 3/0/0  Lag…',
+      'INFO   +--cb_leaf1 (leaf)',
+      'INFO       Tables: 3/0/0  Lag…',
+    ]);
+    const rows = st.data as { node: string; depth: number; tick: number; lag: string }[];
+    const rootTick = rows[0]!.tick;
+    for (const r of rows) expect(r.tick, r.node).toBe(rootTick);
+    expect(rows.map((r) => [r.node, r.depth])).toEqual([
+      ['cb_root', 0], ['cb_branch', 1], ['cb_bleaf1', 2], ['cb_bleaf2', 2], ['cb_late', 2], ['cb_leaf1', 1],
+    ]);
+  });
+
+  it('refuses bad input with one line and changes nothing', async () => {
+    const { root, branch, leaves } = await tree('cbbad', { leavesUnderBranch: 1 });
+    const [bleaf] = leaves as [NodeConfig];
+    const other = await node('subscriber', 'cbbad_other');
+    const before = await sql(root.db, 'select * from lambdiste.member order by member_name');
+
+    await expect(run(other, 'create-leaf', ['x'], { provider: bleaf.db })).rejects.toThrow(
+      /^Provider .* is leaf "cbbad_bleaf1": only a root or a branch can have subscribers$/);
+    await expect(run(other, 'create-branch', ['cbbad_branch'], { provider: branch.db })).rejects.toThrow(
+      'Node name "cbbad_branch" is already used by a branch of queue "replika"');
+    await expect(run(other, 'create-branch', ['x'], {})).rejects.toThrow('create-branch needs --provider=CONNSTR');
+    // Nothing was made of the refused node.
+    const [n] = await sql(other.db, `select to_regclass('lambdiste.node') is null or not exists (select from lambdiste.node) as none`);
+    expect(n!.none).toBe(true);
+    expect(await sql(root.db, 'select * from lambdiste.member order by member_name')).toEqual(before);
+  });
+});
