@@ -212,3 +212,62 @@ describe('create-branch, leaves under a branch, members, node-status, status', (
     expect(await sql(root.db, 'select * from lambdiste.member order by member_name')).toEqual(before);
   });
 });
+
+describe('change-provider', () => {
+  it('moves a leaf from the root to a branch and back while the load runs, applying every row exactly once', async () => {
+    const { root, branch, leaves } = await tree('cp', { leafUnderRoot: true });
+    const [leaf] = leaves as [NodeConfig];
+    const all = [root, branch, leaf];
+    const w = load(() => root, 90);
+    const moves: Promise<unknown>[] = [];
+    await drive(all, () => {
+      // The moves run beside the workers, as a user's command would.
+      if (w.progress() >= 20 && moves.length === 0) moves.push(ok(leaf, 'change-provider', [], { provider: 'cp_branch' }));
+      if (w.progress() >= 50 && moves.length === 1) moves.push(moves[0]!.then(() => ok(leaf, 'change-provider', [], { provider: 'cp_root' })));
+      return w.progress() >= 90;
+    });
+    await w.go;
+    const logs = (await Promise.all(moves)) as { log: string[] }[];
+    expect(logs[0]!.log.at(-2)).toMatch(/^INFO Node "cp_leaf1" now reads from "cp_branch", after tick \d+$/);
+    expect(logs[1]!.log.at(-2)).toMatch(/^INFO Node "cp_leaf1" now reads from "cp_root", after tick \d+$/);
+    await settle(all);
+    await expectSame(all);
+    expect(await applies(leaf)).toBe(await ledgerRows(root));
+    expect(await applies(branch)).toBe(await ledgerRows(root));
+    // Registered on the root only, again.
+    const onBranch = await sql(branch.db, `select consumer_name from pgq.get_consumer_info('replika')`);
+    expect(onBranch).toEqual([]);
+    const rows = (await ok(leaf, 'status')).data as { node: string; provider: string | null }[];
+    expect(rows.map((r) => [r.node, r.provider])).toEqual([['cp_root', null], ['cp_branch', 'cp_root'], ['cp_leaf1', 'cp_root']]);
+  });
+
+  it('refuses an unknown node, a leaf, itself, a node below it and the root, changing nothing', async () => {
+    const { root, branch, leaves } = await tree('cpbad', { leavesUnderBranch: 1 });
+    const [bleaf] = leaves as [NodeConfig];
+    const sub = await node('subscriber', 'cpbad_sub');
+    await ok(sub, 'create-branch', [sub.jobName], { provider: branch.db });
+    await ok(sub, 'add-table', [], { all: true });
+    await settle([root, branch, bleaf, sub]);
+    const state = async () => [
+      await sql(root.db, 'select * from lambdiste.member order by member_name'),
+      await sql(branch.db, 'select node_provider from lambdiste.node'),
+      await sql(root.db, `select consumer_name, last_tick from pgq.get_consumer_info('replika') order by 1`),
+      await sql(branch.db, `select consumer_name, last_tick from pgq.get_consumer_info('replika') order by 1`),
+    ];
+    const before = await state();
+    const cases: [NodeConfig, string, RegExp | string][] = [
+      [bleaf, 'nosuch', /^Unknown node "nosuch" \(members: /],
+      [bleaf, 'cpbad_bleaf1', 'Node "cpbad_bleaf1" cannot be its own provider'],
+      [branch, 'cpbad_bleaf1', 'Node "cpbad_bleaf1" is a leaf: only a root or a branch can be a provider'],
+      [branch, 'cpbad_sub', 'Node "cpbad_sub" reads from "cpbad_branch": it cannot be its provider (a cycle)'],
+      [root, 'cpbad_branch', 'Node "cpbad_root" is the root: it has no provider to change'],
+    ];
+    for (const [n, to, message] of cases) {
+      await expect(run(n, 'change-provider', [], { provider: to })).rejects.toThrow(message);
+    }
+    await expect(run(bleaf, 'change-provider', [], {})).rejects.toThrow('change-provider needs --provider=NODE');
+    const same = await ok(bleaf, 'change-provider', [], { provider: 'cpbad_branch' });
+    expect(same.log).toEqual(['INFO Node "cpbad_bleaf1" already reads from "cpbad_branch"']);
+    expect(await state()).toEqual(before);
+  });
+});
