@@ -290,15 +290,23 @@ export async function takeover(ctx: CommandContext, args: string[], options: Com
             where datname = current_database() and pid <> pg_backend_pid() and xact_start < $1`, [began.at]);
         return rows[0].n === 0 ? true : null;
       });
-      // 2. A last tick, and no ticks after it: the ticker's lock keeps a running ticker out.
-      await oldDb.query('select pgq.force_tick($1)', [s.queue]);
-      await oldDb.query('select pgq.ticker($1)', [s.queue]);
+      // 2. A last tick, and no ticks after it: with the ticker's lock held
+      // (waiting for a ticker at work), so that the last tick's snapshot
+      // is taken after every event has committed.
       await oldDb.query('begin');
-      await oldDb.query(
-        `select pg_advisory_xact_lock(hashtext('pgq.ticker'), queue_id) from pgq.queue where queue_name = $1`, [s.queue]);
-      await oldDb.query('update pgq.queue set queue_ticker_paused = true where queue_name = $1', [s.queue]);
-      const last = await tickOf(oldDb, s.queue);
-      await oldDb.query('commit');
+      let last: number;
+      try {
+        await oldDb.query(
+          `select pg_advisory_xact_lock(hashtext('pgq.ticker'), queue_id) from pgq.queue where queue_name = $1`, [s.queue]);
+        await oldDb.query('select pgq.force_tick($1)', [s.queue]);
+        await oldDb.query('select pgq.ticker($1)', [s.queue]);
+        await oldDb.query('update pgq.queue set queue_ticker_paused = true where queue_name = $1', [s.queue]);
+        last = await tickOf(oldDb, s.queue);
+        await oldDb.query('commit');
+      } catch (err) {
+        await oldDb.query('rollback').catch(() => undefined);
+        throw err;
+      }
       const seqs = await sequenceValues(oldDb, s.queue);
       ctx.log('INFO', `Old root "${old.name}": last tick ${last}; waiting for "${node.name}" to apply it`);
       // 3. This branch applies up to the last tick (its worker does).

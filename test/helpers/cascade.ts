@@ -47,7 +47,8 @@ export async function step(n: NodeConfig, force = false): Promise<void> {
     node = (await readNode(db, n.queueName))!;
     if (node.type === 'root') {
       if (force) await db.query('select pgq.force_tick($1)', [n.queueName]);
-      await db.query('select pgq.ticker($1)', [n.queueName]);
+      // Every queue that is due, skipping a paused one (a takeover pauses the old root's).
+      await db.query('select pgq.ticker()');
       return;
     }
   } finally {

@@ -271,3 +271,86 @@ describe('change-provider', () => {
     expect(await state()).toEqual(before);
   });
 });
+
+describe('takeover', () => {
+  it('switches the root over to its branch while the load runs; the old root and its leaf follow, sequences too', async () => {
+    const { root, branch, leaves } = await tree('to', { leafUnderRoot: true, leavesUnderBranch: 1 });
+    const [leaf1, bleaf] = leaves as [NodeConfig, NodeConfig];
+    const all = [root, branch, leaf1, bleaf];
+    let target = root;
+    const w = load(() => target, 80);
+    let takeover: Promise<{ log: string[] }> | null = null;
+    let seqAtTakeover = 0;
+    await drive(all, () => {
+      if (w.progress() >= 30 && !takeover) {
+        takeover = ok(branch, 'takeover', [root.jobName]).then(async (r) => {
+          const [s] = await sql(root.db, 'select last_value::int as v from t_id_seq');
+          seqAtTakeover = s!.v;
+          target = branch;
+          return r;
+        });
+      }
+      return w.progress() >= 80 && target === branch;
+    });
+    await w.go;
+    const log = (await takeover!)!.log;
+    expect(log).toEqual([
+      'INFO Old root "to_root": refusing new events',
+      expect.stringMatching(/^INFO Old root "to_root": last tick \d+; waiting for "to_branch" to apply it$/),
+      'INFO Node "to_branch" is the root now',
+      expect.stringMatching(/^INFO Node "to_root" is a branch of "to_branch" now, after tick \d+$/),
+      'INFO Done',
+    ]);
+    // Writes went to both roots, each in its time.
+    const [before] = await sql(root.db, `select count(*)::int as n from ledger`);
+    expect(w.written.length).toBeGreaterThan(40);
+    await settle(all);
+    await expectSame(all);
+    // Each row once on every node: written there, or applied there (the counting trigger fires for both).
+    for (const n of all) expect(await applies(n), n.jobName).toBe(await ledgerRows(branch));
+    expect(await ledgerRows(branch)).toBeGreaterThan(before!.n);
+
+    // The new root's sequence went on from the old root's.
+    const [s] = await sql(branch.db, 'select last_value::int as v from t_id_seq');
+    expect(s!.v).toBeGreaterThanOrEqual(seqAtTakeover);
+    const [dup] = await sql(branch.db, 'select count(*)::int as n from (select id from t group by id having count(*) > 1) d');
+    expect(dup!.n).toBe(0);
+
+    expect((await nodeNow(branch)).type).toBe('root');
+    expect((await nodeNow(root)).type).toBe('branch');
+    await expect(sql(root.db, `insert into t (v) values (1)`)).rejects.toThrow(/Insert into queue disallowed/);
+    const rows = (await ok(leaf1, 'status')).data as { node: string; type: string; provider: string | null; depth: number }[];
+    expect(rows.map((r) => [r.node, r.type, r.provider, r.depth])).toEqual([
+      ['to_branch', 'root', null, 0],
+      ['to_root', 'branch', 'to_branch', 1],
+      ['to_leaf1', 'leaf', 'to_root', 2],
+      ['to_bleaf1', 'leaf', 'to_branch', 1],
+    ]);
+  });
+
+  it('refuses a leaf, a node that is not the root or not the provider, changing nothing', async () => {
+    const { root, branch, leaves } = await tree('tobad', { leafUnderRoot: true, leavesUnderBranch: 1 });
+    const [leaf1, bleaf] = leaves as [NodeConfig, NodeConfig];
+    const sub = await node('subscriber', 'tobad_sub');
+    await ok(sub, 'create-branch', [sub.jobName], { provider: branch.db });
+    await settle([root, branch, leaf1, bleaf, sub]);
+    const state = async () => [
+      await sql(root.db, 'select * from lambdiste.member order by member_name'),
+      await sql(root.db, 'select node_type from lambdiste.node'),
+      await sql(root.db, `select queue_disable_insert, queue_ticker_paused, queue_external_ticker from pgq.queue`),
+      await sql(branch.db, 'select node_type from lambdiste.node'),
+    ];
+    const before = await state();
+    const cases: [NodeConfig, string, RegExp | string][] = [
+      [bleaf, 'tobad_root', 'Node "tobad_bleaf1" is a leaf: takeover runs on a branch'],
+      [root, 'tobad_branch', 'Node "tobad_root" is a root: takeover runs on a branch'],
+      [branch, 'nosuch', /^Unknown node "nosuch" \(members: /],
+      [sub, 'tobad_branch', 'Node "tobad_branch" is a branch, not the root: takeover of a root only'],
+      [branch, 'tobad_branch', 'Node "tobad_branch" cannot take over from itself'],
+      [sub, 'tobad_root', 'Node "tobad_root" is not the provider of "tobad_sub"'],
+    ];
+    for (const [n, old, message] of cases) await expect(run(n, 'takeover', [old])).rejects.toThrow(message);
+    await expect(run(branch, 'takeover', [])).rejects.toThrow('takeover needs a node name');
+    expect(await state()).toEqual(before);
+  });
+});
