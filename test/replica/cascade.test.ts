@@ -38,8 +38,8 @@ async function ok(n: NodeConfig, command: string, args: string[] = [], options: 
 }
 
 /** A load on whichever node is the root: inserts, updates (key changes too), deletes, ledger rows. */
+let ledgerId = 0;
 function load(target: () => NodeConfig, rounds: number) {
-  let ledgerId = 0;
   let done = 0;
   const written: number[] = [];
   const go = (async () => {
@@ -57,13 +57,22 @@ function load(target: () => NodeConfig, rounds: number) {
         ledgerId += 2;
         written.push(i);
       } catch (err) {
+        done++;
         // The old root refuses writes once a takeover has begun: the writer moves on.
         if (!/Insert into queue disallowed/.test((err as Error).message)) throw err;
+        continue;
       }
       done++;
     }
   })();
-  return { go, progress: () => done, written };
+  let failure: unknown;
+  go.catch((err) => void (failure = err));
+  // A load that failed stops the test's rounds with its error.
+  const progress = () => {
+    if (failure) throw failure;
+    return done;
+  };
+  return { go, progress, written };
 }
 
 /** Runs every node's rounds while `until` is false. */
@@ -193,7 +202,7 @@ describe('create-branch, leaves under a branch, members, node-status, status', (
     expect(rows.map((r) => [r.node, r.depth])).toEqual([
       ['cb_root', 0], ['cb_branch', 1], ['cb_bleaf1', 2], ['cb_bleaf2', 2], ['cb_late', 2], ['cb_leaf1', 1],
     ]);
-  });
+  }, 240_000);
 
   it('refuses bad input with one line and changes nothing', async () => {
     const { root, branch, leaves } = await tree('cbbad', { leavesUnderBranch: 1 });
@@ -210,7 +219,27 @@ describe('create-branch, leaves under a branch, members, node-status, status', (
     const [n] = await sql(other.db, `select to_regclass('lambdiste.node') is null or not exists (select from lambdiste.node) as none`);
     expect(n!.none).toBe(true);
     expect(await sql(root.db, 'select * from lambdiste.member order by member_name')).toEqual(before);
-  });
+
+    // drop-node: not the root, not a node with subscribers, not an unknown one.
+    await expect(run(bleaf, 'drop-node', ['cbbad_root'])).rejects.toThrow('Node "cbbad_root" is the root: it cannot be dropped');
+    await expect(run(bleaf, 'drop-node', ['cbbad_branch'])).rejects.toThrow(
+      'Node "cbbad_branch" has subscribers (cbbad_bleaf1): move or drop them first');
+    await expect(run(root, 'drop-node', ['nosuch'])).rejects.toThrow(/^Unknown node "nosuch" \(members: /);
+    await expect(run(root, 'tag-dead', ['nosuch'])).rejects.toThrow(/^Unknown node "nosuch" \(members: /);
+    await expect(run(root, 'tag-dead', ['cbbad_root'])).rejects.toThrow('Node "cbbad_root" cannot tag itself dead');
+    expect(await sql(root.db, 'select * from lambdiste.member order by member_name')).toEqual(before);
+
+    // A leaf dropped from the root: gone from the branch's queue, the members and its own database.
+    expect((await ok(root, 'drop-node', ['cbbad_bleaf1'])).log).toEqual(['INFO Node "cbbad_bleaf1" dropped']);
+    expect(await sql(branch.db, `select consumer_name from pgq.get_consumer_info('replika')`)).toEqual([]);
+    expect((await sql(root.db, 'select member_name from lambdiste.member order by 1')).map((r) => r.member_name)).toEqual(['cbbad_branch', 'cbbad_root']);
+    expect(await sql(bleaf.db, 'select * from lambdiste.node')).toEqual([]);
+    // Its data stays; the branch goes on.
+    expect(Number((await checksum(bleaf.db, 't')).split(':')[0])).toBeGreaterThanOrEqual(0);
+    await sql(root.db, `insert into t (v) values (42)`);
+    await settle([root, branch]);
+    expect(await checksum(branch.db, 't')).toBe(await checksum(root.db, 't'));
+  }, 240_000);
 });
 
 describe('change-provider', () => {
@@ -239,7 +268,7 @@ describe('change-provider', () => {
     expect(onBranch).toEqual([]);
     const rows = (await ok(leaf, 'status')).data as { node: string; provider: string | null }[];
     expect(rows.map((r) => [r.node, r.provider])).toEqual([['cp_root', null], ['cp_branch', 'cp_root'], ['cp_leaf1', 'cp_root']]);
-  });
+  }, 240_000);
 
   it('refuses an unknown node, a leaf, itself, a node below it and the root, changing nothing', async () => {
     const { root, branch, leaves } = await tree('cpbad', { leavesUnderBranch: 1 });
@@ -269,7 +298,7 @@ describe('change-provider', () => {
     const same = await ok(bleaf, 'change-provider', [], { provider: 'cpbad_branch' });
     expect(same.log).toEqual(['INFO Node "cpbad_bleaf1" already reads from "cpbad_branch"']);
     expect(await state()).toEqual(before);
-  });
+  }, 240_000);
 });
 
 describe('takeover', () => {
@@ -326,7 +355,7 @@ describe('takeover', () => {
       ['to_leaf1', 'leaf', 'to_root', 2],
       ['to_bleaf1', 'leaf', 'to_branch', 1],
     ]);
-  });
+  }, 240_000);
 
   it('refuses a leaf, a node that is not the root or not the provider, changing nothing', async () => {
     const { root, branch, leaves } = await tree('tobad', { leafUnderRoot: true, leavesUnderBranch: 1 });
@@ -352,5 +381,46 @@ describe('takeover', () => {
     for (const [n, old, message] of cases) await expect(run(n, 'takeover', [old])).rejects.toThrow(message);
     await expect(run(branch, 'takeover', [])).rejects.toThrow('takeover needs a node name');
     expect(await state()).toEqual(before);
-  });
+  }, 240_000);
+});
+
+describe('tag-dead', () => {
+  it('a branch whose root is gone takes over with what it has; its leaves follow; the dead root can be dropped', async () => {
+    const { root, branch, leaves } = await tree('td', { leavesUnderBranch: 1 });
+    const [bleaf] = leaves as [NodeConfig];
+    const w = load(() => root, 30);
+    await drive([root, branch, bleaf], () => w.progress() >= 30);
+    await w.go;
+    await settle([root, branch, bleaf]);
+    // More on the root that the branch never gets: lost with the root.
+    await sql(root.db, `insert into ledger select g, 0 from generate_series(100001, 100010) g`);
+    // The root is gone.
+    const dbName = new URL(root.db).pathname.slice(1);
+    await sql(new URL('/postgres', root.db).toString(), `drop database "${dbName}" with (force)`);
+
+    expect((await ok(branch, 'tag-dead', ['td_root'])).log).toEqual(['INFO Node "td_root" tagged dead']);
+    const members = (await ok(bleaf, 'members')).tables[0]!;
+    expect(members.rows.find((r) => r[0] === 'td_root')![1]).toBe(false);
+    const mine = (await ok(branch, 'members')).tables[0]!;
+    expect(mine.rows.find((r) => r[0] === 'td_root')![1]).toBe(true);
+    const t = await ok(branch, 'takeover', ['td_root']);
+    expect(t.log).toEqual([expect.stringMatching(/^INFO Node "td_branch" is the root now, from tick \d+; "td_root" is dead$/), 'INFO Done']);
+
+    // Writes on the new root reach its leaf.
+    const w2 = load(() => branch, 20);
+    await drive([branch, bleaf], () => w2.progress() >= 20);
+    await w2.go;
+    await settle([branch, bleaf]);
+    await expectSame([branch, bleaf]);
+    expect(await applies(bleaf)).toBe(await ledgerRows(branch));
+    const [lost] = await sql(branch.db, 'select count(*)::int as n from ledger where id > 100000');
+    expect(lost!.n).toBe(0);
+
+    const st = (await ok(bleaf, 'status')).data as { node: string; type: string; error: string | null }[];
+    expect(st.map((r) => [r.node, r.type, r.error])).toEqual([
+      ['td_branch', 'root', null], ['td_root', 'branch', 'node is tagged dead'], ['td_bleaf1', 'leaf', null],
+    ]);
+    expect((await ok(branch, 'drop-node', ['td_root'])).log).toEqual(['INFO Node "td_root" dropped']);
+    expect((await sql(branch.db, 'select member_name from lambdiste.member order by 1')).map((r) => r.member_name)).toEqual(['td_bleaf1', 'td_branch']);
+  }, 240_000);
 });
