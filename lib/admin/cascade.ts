@@ -70,6 +70,15 @@ async function tickOf(db: pg.ClientBase, queue: string): Promise<number> {
   return Number(rows[0].t);
 }
 
+/**
+ * Wakes the daemons of a node at commit: its worker as a subscriber
+ * ('work'), as the root's ticker ('events'), and its subscribers ('tick').
+ */
+async function wakeAll(db: pg.ClientBase, queue: string): Promise<void> {
+  await db.query(
+    `select pg_notify(lambdiste.queue_channel($1, w), '') from unnest(array['work', 'events', 'tick']) w`, [queue]);
+}
+
 /** Takes this node's consumer run lock (waiting for a run in flight to end). */
 async function lockRuns(ctx: CommandContext, options: CommandOptions, lockDb: pg.Client, key: string): Promise<RunLock> {
   return waitFor(ctx, options, 'the worker of this node to finish its batch', () => takeRunLock(lockDb, key));
@@ -257,6 +266,7 @@ export async function takeover(ctx: CommandContext, args: string[], options: Com
           await s.db.query('begin');
           await promote(s, node, new Map());
           await writeMembers(s.db, s.queue, list, node.name, old.name, true);
+          await wakeAll(s.db, s.queue);
           await s.db.query('commit');
           ctx.log('INFO', `Node "${node.name}" is the root now, from tick ${pos?.tick}; "${old.name}" is dead`);
           ctx.log('INFO', 'Done');
@@ -302,6 +312,8 @@ export async function takeover(ctx: CommandContext, args: string[], options: Com
         await oldDb.query('select pgq.ticker($1)', [s.queue]);
         await oldDb.query('update pgq.queue set queue_ticker_paused = true where queue_name = $1', [s.queue]);
         last = await tickOf(oldDb, s.queue);
+        // The subscribers' workers come for the last tick now.
+        await oldDb.query(`select pg_notify(lambdiste.queue_channel($1, 'tick'), '')`, [s.queue]);
         await oldDb.query('commit');
       } catch (err) {
         await oldDb.query('rollback').catch(() => undefined);
@@ -322,6 +334,7 @@ export async function takeover(ctx: CommandContext, args: string[], options: Com
           await promote(s, node, seqs);
           await s.db.query('select lambdiste.subscribe($1, $2, $3)', [s.queue, old.name, last]);
           await writeMembers(s.db, s.queue, list, node.name, old.name, false);
+          await wakeAll(s.db, s.queue);
           await s.db.query('commit');
         } catch (err) {
           await s.db.query('rollback').catch(() => undefined);
@@ -344,7 +357,7 @@ export async function takeover(ctx: CommandContext, args: string[], options: Com
             [s.queue, old.name, last]);
           await oldDb.query('select pgq.unregister_consumer($1, $2)', [s.queue, consumer]);
           await writeMembers(oldDb, s.queue, list, node.name, old.name, false);
-          await oldDb.query(`select pg_notify(lambdiste.queue_channel($1, 'work'), '')`, [s.queue]);
+          await wakeAll(oldDb, s.queue);
           await oldDb.query('commit');
         } catch (err) {
           await oldDb.query('rollback').catch(() => undefined);
