@@ -8,7 +8,7 @@ import { runMaintenance, tickAll } from '../queue/api.ts';
 import { TickerSchedule } from '../queue/ticker.ts';
 import { Wakeup } from '../queue/wakeup.ts';
 import { runConsumer } from '../replica/consumer.ts';
-import { CommandError, findNode, openClient, requireNode, type NodeRow } from './session.ts';
+import { CommandError, findNode, openClient, readNode, requireNode, type NodeRow } from './session.ts';
 import type { CommandContext, CommandOptions, CommandResult } from './types.ts';
 
 const ok: CommandResult = { exitCode: 0, tables: [] };
@@ -140,7 +140,10 @@ async function serve(ctx: CommandContext, once: boolean, type?: 'root'): Promise
   // worker).
   let made = '';
   const round = async () => {
-    const node = await nodeOf(ctx, await conns.get(ctx.config.db), type);
+    // The first round checks that the schema is there (a configuration error otherwise); later ones only read the node.
+    const db = await conns.get(ctx.config.db);
+    const node = daemon ? requireNode({ queue: ctx.config.queueName, node: await readNode(db, ctx.config.queueName) }, type)
+      : await nodeOf(ctx, db, type);
     const providerUrl = node.type === 'root' ? null : (ctx.config.settings.provider_db ?? node.providerUrl);
     const kind = `${node.type} ${providerUrl ?? ''}`;
     if (!daemon || kind !== made) {

@@ -5,6 +5,7 @@
  * effect as they would for a worker), and `settle` runs rounds until every
  * subscriber has applied the root's last tick with all its tables in sync.
  */
+import type pg from 'pg';
 import type { NodeConfig } from '../../lib/admin/types.ts';
 import { readNode } from '../../lib/admin/session.ts';
 import { connect } from '../../lib/db/connect.ts';
@@ -39,25 +40,59 @@ export async function nodeNow(n: NodeConfig): Promise<NodeNow> {
   }
 }
 
+/**
+ * Connections kept between rounds, as a worker keeps them (by URL and
+ * use); one that failed is closed and opened again next time.
+ */
+const kept = new Map<string, Promise<pg.Client>>();
+function keptClient(url: string, use: 'main' | 'lock'): Promise<pg.Client> {
+  const key = `${use} ${url}`;
+  let c = kept.get(key);
+  if (!c) {
+    c = connect(url);
+    kept.set(key, c);
+  }
+  return c;
+}
+
+async function dropKept(urls: string[]): Promise<void> {
+  for (const [key, c] of kept) {
+    if (urls.some((u) => key.endsWith(` ${u}`))) {
+      kept.delete(key);
+      await c.then((db) => db.end()).catch(() => undefined);
+    }
+  }
+}
+
+/** Closes the connections `step` kept. */
+export async function closeKept(): Promise<void> {
+  const all = [...kept.values()];
+  kept.clear();
+  for (const c of all) await c.then((db) => db.end()).catch(() => undefined);
+}
+
 /** One round of a node's work; `force` makes the root tick whatever its settings. */
 export async function step(n: NodeConfig, force = false): Promise<void> {
-  const db = await connect(n.db);
-  let node;
+  const urls = [n.db];
   try {
-    node = (await readNode(db, n.queueName))!;
+    const db = await keptClient(n.db, 'main');
+    const node = (await readNode(db, n.queueName))!;
     if (node.type === 'root') {
       if (force) await db.query('select pgq.force_tick($1)', [n.queueName]);
       // Every queue that is due, skipping a paused one (a takeover pauses the old root's).
       await db.query('select pgq.ticker()');
       return;
     }
-  } finally {
-    await db.end();
+    urls.push(node.providerUrl!);
+    await runConsumer({
+      queue: n.queueName, consumer: node.consumer ?? node.name, providerUrl: node.providerUrl!, subscriberUrl: n.db,
+      provider: await keptClient(node.providerUrl!, 'main'), subscriber: db, lock: await keptClient(n.db, 'lock'),
+      branch: node.type === 'branch', deadline: Date.now() + 30_000, chunkRows: 1000,
+    });
+  } catch (err) {
+    await dropKept(urls);
+    throw err;
   }
-  await runConsumer({
-    queue: n.queueName, consumer: node.consumer ?? node.name, providerUrl: node.providerUrl!, subscriberUrl: n.db,
-    branch: node.type === 'branch', deadline: Date.now() + 30_000, chunkRows: 1000,
-  });
 }
 
 /**

@@ -4,10 +4,10 @@
  * takeover, tag-dead, drop-node), each while a load writes on the root,
  * every table compared on every node at the end (count + checksum).
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { NodeConfig } from '../../lib/admin/types.ts';
 import { createDatabase } from '../helpers/db.ts';
-import { nodeNow, settle, step } from '../helpers/cascade.ts';
+import { closeKept, nodeNow, settle, step } from '../helpers/cascade.ts';
 import { checksum, nodeConfig, run, sql } from '../helpers/nodes.ts';
 
 const ddl = `
@@ -24,6 +24,8 @@ const ddl = `
   alter table ledger enable always trigger count_apply;`;
 
 const TABLES = ['t', 'kv', 'ledger'];
+
+afterAll(closeKept);
 
 async function node(server: 'provider' | 'subscriber', name: string): Promise<NodeConfig> {
   const db = await createDatabase(server, name);
@@ -396,6 +398,7 @@ describe('tag-dead', () => {
     await sql(root.db, `insert into ledger select g, 0 from generate_series(100001, 100010) g`);
     // The root is gone.
     const dbName = new URL(root.db).pathname.slice(1);
+    await closeKept();
     await sql(new URL('/postgres', root.db).toString(), `drop database "${dbName}" with (force)`);
 
     expect((await ok(branch, 'tag-dead', ['td_root'])).log).toEqual(['INFO Node "td_root" tagged dead']);
