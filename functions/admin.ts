@@ -41,7 +41,7 @@ const eventSchema = {
   },
 } as const;
 
-const wakesConsumer = new Set(['create-leaf', 'add-table', 'resync', 'add-seq', 'resume']);
+const wakesConsumer = new Set(['create-leaf', 'create-branch', 'add-table', 'resync', 'add-seq', 'resume']);
 
 /** Loops that belong to the ticker and consumer functions, not to a request. */
 const notHere = new Set(['worker', 'ticker']);
@@ -56,11 +56,11 @@ async function admin(event: AdminEvent, context: Context): Promise<AdminResponse
   const settings: Record<string, string> = {};
   const options: CommandOptions = { ...event.options };
   let args = event.args ?? [];
-  if (node.type === 'leaf') {
+  if (node.type !== 'root') {
     settings.provider_db = await nodeUrl(topology.providerOf(node));
-    if (event.command === 'create-leaf') options.provider ??= settings.provider_db;
+    if (event.command === 'create-leaf' || event.command === 'create-branch') options.provider ??= settings.provider_db;
   }
-  if ((event.command === 'create-root' || event.command === 'create-leaf') && args.length === 0) args = [node.name];
+  if (/^create-(root|leaf|branch)$/.test(event.command) && args.length === 0) args = [node.name];
   if (event.command === 'wait-sync') {
     // Never wait past this invocation's own end.
     const budget = Math.max(1, Math.floor((context.getRemainingTimeInMillis() - 2000) / 1000));
@@ -80,7 +80,7 @@ async function admin(event: AdminEvent, context: Context): Promise<AdminResponse
     event.command, args, options,
   );
   // A leaf that just got new work need not wait for the next batch to start it.
-  if (node.type === 'leaf' && result.exitCode === 0 && wakesConsumer.has(event.command)) {
+  if (node.type !== 'root' && result.exitCode === 0 && wakesConsumer.has(event.command)) {
     await getInvoker().invokeConsumer({ node: node.name });
   }
   return { ok: result.exitCode === 0, ...result, log };

@@ -1,6 +1,8 @@
 /**
- * consumer — `{ node }`: one run for a leaf (copy work and batches until
- * idle or its deadline), then invokes itself again if work is left.
+ * consumer — `{ node }`: one run for a leaf or a branch (copy work and
+ * batches until idle or its deadline), then invokes itself again if work
+ * is left. A branch's run also writes its batches into its own queue, and
+ * then wakes its own subscribers' consumers.
  *
  * A run that fails (an event the subscriber refuses, a database gone) is
  * logged with its cause (for an event: table and event id), counted in
@@ -44,7 +46,7 @@ type ConsumerResponse =
 async function consume(event: ConsumerEvent, context: Context): Promise<ConsumerResponse> {
   const topology = await getTopology();
   const leaf = topology.node(event.node);
-  if (leaf.type !== 'leaf') throw new BadEventError(`Node "${leaf.name}" is a ${leaf.type}: only leaves have consumers`);
+  if (leaf.type === 'root') throw new BadEventError(`Node "${leaf.name}" is a root: only branches and leaves have consumers`);
   const root = topology.providerOf(leaf);
   const [providerUrl, subscriberUrl] = await Promise.all([nodeUrl(root), nodeUrl(leaf)]);
 
@@ -56,6 +58,7 @@ async function consume(event: ConsumerEvent, context: Context): Promise<Consumer
       withPooledClient(subscriberUrl, (subscriber) => withPooledClient(subscriberUrl, async (lock) => {
         const run = await runConsumer({
           queue: leaf.queue, consumer: leaf.name, providerUrl, subscriberUrl, provider, subscriber, lock,
+          branch: leaf.type === 'branch',
           deadline: deadlineOf(context),
           safetyMs: Number(process.env.LAMBDISTE_SAFETY_MS ?? 3000),
           lingerMs: lingerMs(),
@@ -83,6 +86,10 @@ async function consume(event: ConsumerEvent, context: Context): Promise<Consumer
   logger.info('consumer run', { node: leaf.name, ...run, lagSeconds: lag });
 
   if (run.moreWork && !run.busy) await getInvoker().invokeConsumer({ node: leaf.name });
+  // A branch's new ticks are batches for its own subscribers: no need to wait for its ticker.
+  if (leaf.type === 'branch' && run.batches > 0) {
+    for (const sub of topology.subscribersOf(leaf)) await getInvoker().invokeConsumer({ node: sub.name });
+  }
   return { ok: true, ...run, lagSeconds: lag };
 }
 

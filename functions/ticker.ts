@@ -1,5 +1,6 @@
 /**
- * ticker — scheduled every minute: for each root node, ticks its queue when
+ * ticker — scheduled every minute: for each root node (and branch: see
+ * below), ticks its queue when
  * its capture triggers say events arrived (LAMBDISTE_TICK_PERIOD_MS at the
  * latest) until shortly before the invocation's end, runs queue
  * maintenance, and wakes the consumers of leaves with work.
@@ -21,7 +22,7 @@ import { consumerWaker } from '../lib/lambda/wake.ts';
 
 export interface TickerEvent {
   source?: string;
-  /** Only these root nodes (default: every root of the topology). */
+  /** Only these root and branch nodes (default: every root and branch of the topology). */
   nodes?: string[];
   /** Stop after this long instead of at the end of the invocation (manual runs). */
   runForMs?: number;
@@ -47,13 +48,15 @@ async function tick(event: TickerEvent, context: Context) {
   const topology = await getTopology();
   const roots = event.nodes
     ? event.nodes.map((n) => topology.node(n))
-    : topology.nodes.filter((n) => n.type === 'root');
-  for (const r of roots) if (r.type !== 'root') throw new BadEventError(`Node "${r.name}" is not a root: only roots are ticked`);
+    : topology.nodes.filter((n) => n.type !== 'leaf');
+  for (const r of roots) if (r.type === 'leaf') throw new BadEventError(`Node "${r.name}" is a leaf: only roots and branches are ticked`);
 
   const deadline = Math.min(deadlineOf(context), event.runForMs === undefined ? Infinity : Date.now() + event.runForMs);
   const runs = await Promise.all(
     roots.map(async (root) => {
-      const wake = consumerWaker(getInvoker(), root, topology.leavesOf(root), { lingerMs: lingerMs() });
+      // A branch's queue is ticked by its consumer (its provider's ticks):
+      // here it gets its maintenance, and its subscribers their wakes.
+      const wake = consumerWaker(getInvoker(), root, topology.subscribersOf(root), { lingerMs: lingerMs() });
       const url = await nodeUrl(root);
       return withPooledClient(url, async (db) => {
         // Awake until its deadline, and where it can be woken from once it returns idle (lambdiste.wake_ticker).

@@ -6,8 +6,12 @@
  *
  *   { "nodes": [
  *       { "name": "src", "type": "root", "queue": "replika", "secretArn": "arn:aws:secretsmanager:..." },
- *       { "name": "dst1", "type": "leaf", "queue": "replika", "provider": "src", "db": "postgres://..." } ] }
+ *       { "name": "br1", "type": "branch", "queue": "replika", "provider": "src", "db": "postgres://..." },
+ *       { "name": "dst1", "type": "leaf", "queue": "replika", "provider": "br1", "db": "postgres://..." } ] }
  *
+ * A branch has a consumer (reading from its provider and feeding its own
+ * queue) and a ticker (its queue's maintenance, and waking its own
+ * subscribers' consumers); a leaf has a consumer; the root a ticker.
  * A node's database is `db` (a URL, fine for local runs) or `secretArn`
  * (AWS Secrets Manager: a URL string, or RDS-style JSON with
  * username/password/host/port/dbname), fetched and cached by Powertools.
@@ -17,19 +21,22 @@ import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 
 export interface NodeSpec {
   name: string;
-  type: 'root' | 'leaf';
+  type: 'root' | 'branch' | 'leaf';
   queue: string;
   db?: string;
   secretArn?: string;
-  /** Leaf: the name of the node it replicates from. */
+  /** Branch or leaf: the name of the node it replicates from (the root or a branch). */
   provider?: string;
 }
 
 export interface Topology {
   nodes: NodeSpec[];
   node(name: string): NodeSpec;
-  /** A leaf's provider (root) node. */
-  providerOf(leaf: NodeSpec): NodeSpec;
+  /** A subscriber's (branch or leaf) provider node: the root or a branch. */
+  providerOf(subscriber: NodeSpec): NodeSpec;
+  /** The nodes that read from a root or a branch. */
+  subscribersOf(provider: NodeSpec): NodeSpec[];
+  /** Same as subscribersOf (the name from before branches). */
   leavesOf(root: NodeSpec): NodeSpec[];
 }
 
@@ -58,10 +65,10 @@ export function parseTopology(text: string, source: string): Topology {
     const known = new Set(['name', 'type', 'queue', 'db', 'secretArn', 'provider']);
     for (const k of Object.keys(n)) if (!known.has(k)) throw new TopologyError(`${where}: unknown key "${k}"`);
     if (!isString(n.name)) throw new TopologyError(`${where}: "name" is required`);
-    if (n.type !== 'root' && n.type !== 'leaf') throw new TopologyError(`${where}: "type" must be "root" or "leaf"`);
+    if (n.type !== 'root' && n.type !== 'branch' && n.type !== 'leaf') throw new TopologyError(`${where}: "type" must be "root", "branch" or "leaf"`);
     if (!isString(n.queue)) throw new TopologyError(`${where}: "queue" is required`);
     if (!isString(n.db) && !isString(n.secretArn)) throw new TopologyError(`${where}: needs "db" or "secretArn"`);
-    if (n.type === 'leaf' && !isString(n.provider)) throw new TopologyError(`${where}: a leaf needs "provider"`);
+    if (n.type !== 'root' && !isString(n.provider)) throw new TopologyError(`${where}: a ${n.type} needs "provider"`);
     if (n.type === 'root' && n.provider !== undefined) throw new TopologyError(`${where}: a root has no "provider"`);
     return n as unknown as NodeSpec;
   });
@@ -75,11 +82,19 @@ export function parseTopology(text: string, source: string): Topology {
     if (roots.has(n.queue)) throw new TopologyError(`${source}: queue "${n.queue}" has two roots: "${roots.get(n.queue)}" and "${n.name}"`);
     roots.set(n.queue, n.name);
   }
-  for (const n of nodes.filter((x) => x.type === 'leaf')) {
+  for (const n of nodes.filter((x) => x.type !== 'root')) {
     const p = byName.get(n.provider!);
     if (!p) throw new TopologyError(`${source}: node "${n.name}": provider "${n.provider}" is not a node`);
-    if (p.type !== 'root' || p.queue !== n.queue) {
-      throw new TopologyError(`${source}: node "${n.name}": provider "${n.provider}" is not the root of queue "${n.queue}"`);
+    if (p.type === 'leaf' || p.queue !== n.queue) {
+      throw new TopologyError(`${source}: node "${n.name}": provider "${n.provider}" is not the root or a branch of queue "${n.queue}"`);
+    }
+  }
+  // Up from every subscriber, providers must end at the root.
+  for (const n of nodes.filter((x) => x.type !== 'root')) {
+    const seen = new Set<string>();
+    for (let p: NodeSpec = n; p.type !== 'root'; p = byName.get(p.provider!)!) {
+      if (seen.has(p.name)) throw new TopologyError(`${source}: node "${n.name}": its providers make a cycle (${[...seen].join(' → ')} → ${p.name})`);
+      seen.add(p.name);
     }
   }
   return {
@@ -89,11 +104,14 @@ export function parseTopology(text: string, source: string): Topology {
       if (!n) throw new TopologyError(`Unknown node "${name}" (known: ${[...byName.keys()].join(', ')})`);
       return n;
     },
-    providerOf(leaf) {
-      return byName.get(leaf.provider!)!;
+    providerOf(subscriber) {
+      return byName.get(subscriber.provider!)!;
+    },
+    subscribersOf(provider) {
+      return nodes.filter((n) => n.type !== 'root' && n.provider === provider.name);
     },
     leavesOf(root) {
-      return nodes.filter((n) => n.type === 'leaf' && n.provider === root.name);
+      return nodes.filter((n) => n.type !== 'root' && n.provider === root.name);
     },
   };
 }

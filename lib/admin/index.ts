@@ -2,8 +2,9 @@ import { compare, repair } from './compare.ts';
 import { execute } from './execute.ts';
 import { pauseNode } from './pause.ts';
 import { CommandError } from './session.ts';
-import { createLeaf, createRoot, installSchemas } from './node.ts';
-import { status } from './status.ts';
+import { changeProvider, dropNode, listMembers, tagDead, takeover } from './cascade.ts';
+import { createBranch, createLeaf, createRoot, installSchemas } from './node.ts';
+import { nodeStatus, status } from './status.ts';
 import { addSeq, addTable, listMissing, listSeqs, listTables, removeSeq, removeTable, resync, waitSync } from './tables.ts';
 import type { CommandContext, CommandOptions, CommandResult } from './types.ts';
 import { ticker, worker } from './worker.ts';
@@ -15,6 +16,7 @@ export const commands: Record<string, Command> = {
   'install': (ctx) => installSchemas(ctx),
   'create-root': (ctx, args) => createRoot(ctx, args),
   'create-leaf': createLeaf,
+  'create-branch': createBranch,
   'add-table': addTable,
   'remove-table': (ctx, args) => removeTable(ctx, args),
   'add-seq': addSeq,
@@ -30,6 +32,12 @@ export const commands: Record<string, Command> = {
   'repair': repair,
   'pause': (ctx) => pauseNode(ctx, true),
   'resume': (ctx) => pauseNode(ctx, false),
+  'members': (ctx) => listMembers(ctx),
+  'node-status': (ctx) => nodeStatus(ctx),
+  'change-provider': changeProvider,
+  'takeover': takeover,
+  'tag-dead': (ctx, args) => tagDead(ctx, args),
+  'drop-node': (ctx, args) => dropNode(ctx, args),
   'worker': (ctx, _args, options) => worker(ctx, options),
   'ticker': (ctx, _args, options) => ticker(ctx, options),
 };

@@ -13,9 +13,11 @@ export interface NodeSession {
   provider(): Promise<pg.Client>;
 }
 
+export type NodeType = 'root' | 'branch' | 'leaf';
+
 export interface NodeRow {
   name: string;
-  type: 'root' | 'leaf';
+  type: NodeType;
   location: string | null;
   providerUrl: string | null;
   consumer: string | null;
@@ -107,13 +109,18 @@ export async function withNodeSession<T>(
   }
 }
 
-/** The node, or a clear error telling the user what to run first. */
-export function requireNode(s: Pick<NodeSession, 'node' | 'queue'>, type?: 'root' | 'leaf'): NodeRow {
+/**
+ * The node, or a clear error telling the user what to run first. `type`
+ * 'subscriber' accepts a branch or a leaf.
+ */
+export function requireNode(s: Pick<NodeSession, 'node' | 'queue'>, type?: NodeType | 'subscriber'): NodeRow {
   if (!s.node) {
     throw new CommandError(`No node for queue "${s.queue}" in this database: run create-root or create-leaf first`);
   }
-  if (type && s.node.type !== type) {
-    throw new CommandError(`Node "${s.node.name}" is a ${s.node.type}; this command needs a ${type}`);
+  const fits = type === undefined || (type === 'subscriber' ? s.node.type !== 'root' : s.node.type === type);
+  if (!fits) {
+    const what = type === 'subscriber' ? 'a branch or a leaf' : `a ${type}`;
+    throw new CommandError(`Node "${s.node.name}" is a ${s.node.type}; this command needs ${what}`);
   }
   return s.node;
 }

@@ -29,7 +29,7 @@ async function seqNames(db: pg.ClientBase, queue: string): Promise<Set<string>> 
 
 /**
  * Objects not replicated on this node yet: on the root, its own tables and
- * sequences; on a leaf, what its provider replicates and it does not.
+ * sequences; on a branch or a leaf, what its provider replicates and it does not.
  */
 export async function missingObjects(s: NodeSession): Promise<{ kind: 'r' | 'S'; name: string }[]> {
   const node = requireNode(s);
@@ -115,7 +115,7 @@ export async function addTable(ctx: CommandContext, args: string[], options: Com
     const node = requireNode(s);
     const names = await namesWithAll(s, args, options, 'r');
     const attrs = tableAttrs(options);
-    const providerTables = node.type === 'leaf' ? await tableNames(await s.provider(), s.queue) : null;
+    const providerTables = node.type !== 'root' ? await tableNames(await s.provider(), s.queue) : null;
     return eachInTransaction(ctx, s, names, async (name) => {
       const canon = await canonical(s.db, name);
       if (providerTables) {
@@ -153,7 +153,7 @@ export async function removeTable(ctx: CommandContext, args: string[]): Promise<
 /** resync TABLE...: copy the tables again from the provider (leaf). */
 export async function resync(ctx: CommandContext, args: string[]): Promise<CommandResult> {
   return withNodeSession(ctx, async (s) => {
-    requireNode(s, 'leaf');
+    requireNode(s, 'subscriber');
     return eachInTransaction(ctx, s, args, async (name) => {
       const canon = await canonical(s.db, name);
       const r = await s.db.query(
@@ -174,7 +174,7 @@ export async function addSeq(ctx: CommandContext, args: string[], options: Comma
   return withNodeSession(ctx, async (s) => {
     const node = requireNode(s);
     const names = await namesWithAll(s, args, options, 'S');
-    const providerSeqs = node.type === 'leaf' ? await seqNames(await s.provider(), s.queue) : null;
+    const providerSeqs = node.type !== 'root' ? await seqNames(await s.provider(), s.queue) : null;
     return eachInTransaction(ctx, s, names, async (name) => {
       const canon = await canonical(s.db, name);
       if (providerSeqs && !providerSeqs.has(canon)) return { ret_code: 404, ret_note: `${canon} not available` };

@@ -8,7 +8,7 @@ import { runMaintenance, tickAll } from '../queue/api.ts';
 import { TickerSchedule } from '../queue/ticker.ts';
 import { Wakeup } from '../queue/wakeup.ts';
 import { runConsumer } from '../replica/consumer.ts';
-import { CommandError, findNode, openClient, requireNode, type NodeRow } from './session.ts';
+import { CommandError, findNode, openClient, readNode, requireNode, type NodeRow } from './session.ts';
 import type { CommandContext, CommandOptions, CommandResult } from './types.ts';
 
 const ok: CommandResult = { exitCode: 0, tables: [] };
@@ -73,15 +73,20 @@ function tickerDaemon(ctx: CommandContext, conns: KeptConnections, wakeup: Wakeu
 }
 
 /**
- * A leaf's: one consumer run per round (copy work, batches until idle or
- * for 30 s, sequences), then rest until the root's ticker says a batch is
- * ready or an admin command changed this node's tables, or loop_delay at
- * the latest, unless work is left.
+ * A subscriber's (leaf or branch): one consumer run per round (copy work,
+ * batches until idle or for 30 s, sequences), then rest until the
+ * provider's ticker says a batch is ready or an admin command changed this
+ * node's tables, or loop_delay at the latest, unless work is left. A
+ * branch's run also writes each batch into its own queue with its tick
+ * (which wakes its own subscribers), and the daemon runs the branch
+ * queue's maintenance every maint_period: a branch's ticker is its consumer.
  */
 function consumerDaemon(ctx: CommandContext, conns: KeptConnections, wakeup: Wakeup, node: NodeRow, providerUrl: string): Daemon {
   const loopDelay = seconds(ctx, 'loop_delay', 1) * 1000;
+  const maintPeriod = seconds(ctx, 'maint_period', 30) * 1000;
   const parallel = Number(ctx.config.settings.parallel_copies ?? 1);
   let paused = false;
+  let nextMaint = Date.now();
   return {
     async round() {
       const provider = await conns.get(providerUrl);
@@ -95,6 +100,7 @@ function consumerDaemon(ctx: CommandContext, conns: KeptConnections, wakeup: Wak
         subscriberUrl: ctx.config.db,
         provider,
         subscriber,
+        branch: node.type === 'branch',
         lock: await conns.get(ctx.config.db, 'lock'),
         deadline: Date.now() + 30_000,
         maxParallelCopy: parallel,
@@ -107,6 +113,10 @@ function consumerDaemon(ctx: CommandContext, conns: KeptConnections, wakeup: Wak
       if (r.busy) ctx.log('WARNING', 'Another worker is running for this node');
       else if (r.batches || r.copiedRows) {
         ctx.log('INFO', `Applied ${r.batches} batch(es), ${r.events} event(s)${r.copiedRows ? `, copied ${r.copiedRows} row(s)` : ''}`);
+      }
+      if (node.type === 'branch' && Date.now() >= nextMaint) {
+        await runMaintenance(subscriber);
+        nextMaint = Date.now() + maintPeriod;
       }
       return r.moreWork ? 0 : loopDelay;
     },
@@ -128,17 +138,31 @@ async function serve(ctx: CommandContext, once: boolean, type?: 'root'): Promise
   const conns = new KeptConnections((url) => openClient(ctx, url, ctx.config.jobName));
   let wakeup = new Wakeup();
   let daemon: Daemon | undefined;
+  // What the daemon was made for: the node's type and provider, read again
+  // every round (change-provider and takeover change them under a running
+  // worker).
+  let made = '';
   const round = async () => {
-    if (!daemon) {
-      const node = await nodeOf(ctx, await conns.get(ctx.config.db), type);
+    // The first round checks that the schema is there (a configuration error otherwise); later ones only read the node.
+    const db = await conns.get(ctx.config.db);
+    const node = daemon ? requireNode({ queue: ctx.config.queueName, node: await readNode(db, ctx.config.queueName) }, type)
+      : await nodeOf(ctx, db, type);
+    const providerUrl = node.type === 'root' ? null : (ctx.config.settings.provider_db ?? node.providerUrl);
+    const kind = `${node.type} ${providerUrl ?? ''}`;
+    if (!daemon || kind !== made) {
+      if (daemon) {
+        ctx.log('INFO', `Node "${node.name}" is now a ${node.type}${node.type === 'root' ? '' : ' reading from another provider'}`);
+        await wakeup.close();
+      }
+      made = kind;
       if (node.type === 'root') {
         // Through a pooler, the ticker looks for events every ticker_max_lag (50 ms); a leaf for batches every 100 ms.
         wakeup = new Wakeup(50);
         daemon = tickerDaemon(ctx, conns, wakeup);
       } else {
-        const providerUrl = ctx.config.settings.provider_db ?? node.providerUrl;
-        if (!providerUrl) throw new CommandError('This leaf has no provider');
-        secretsIn.push(providerUrl);
+        if (!providerUrl) throw new CommandError(`This ${node.type} has no provider`);
+        if (!secretsIn.includes(providerUrl)) secretsIn.push(providerUrl);
+        wakeup = new Wakeup();
         daemon = consumerDaemon(ctx, conns, wakeup, node, providerUrl);
       }
     }
@@ -195,8 +219,9 @@ export async function ticker(ctx: CommandContext, options: CommandOptions): Prom
 
 /**
  * worker: this node's work in this process, for users without Lambda. On a
- * leaf it applies batches and copies tables; on the root it runs the
- * ticker (the root has nothing else to do). --once does one round.
+ * leaf it applies batches and copies tables; on a branch too, feeding its
+ * own queue; on the root it runs the ticker (the root has nothing else to
+ * do). It follows its node when change-provider or takeover changes it. --once does one round.
  * A leaf's worker wakes when the root's ticker closes a batch. Settings:
  * loop_delay (seconds, the longest sleep between rounds, default 1),
  * parallel_copies (default for max_parallel_copy, default 1), retry_delay

@@ -44,9 +44,31 @@ const specs: Record<string, Spec> = {
   'create-root': { usage: 'create-root <node> [connstr]', about: 'make this database the root of the queue' },
   'create-leaf': {
     usage: 'create-leaf <node> [connstr]',
-    about: 'make this database a leaf, subscribed to the root',
-    options: [new Option('--provider <connstr>', 'connect string of the root (required unless --via-lambda)')],
+    about: 'make this database a leaf, subscribed to the root or a branch',
+    options: [new Option('--provider <connstr>', 'connect string of the provider, the root or a branch (required unless --via-lambda)')],
   },
+  'create-branch': {
+    usage: 'create-branch <node> [connstr]',
+    about: 'make this database a branch: a subscriber that serves subscribers of its own',
+    options: [new Option('--provider <connstr>', 'connect string of the provider, the root or a branch (required unless --via-lambda)')],
+  },
+  'members': { usage: 'members', about: 'the nodes of the queue' },
+  'node-status': { usage: 'node-status', about: 'this node: provider, subscribers, lag' },
+  'change-provider': {
+    usage: 'change-provider',
+    about: 'read from another node (the root or a branch)',
+    options: [
+      new Option('--provider <node>', 'the new provider, by node name'),
+      new Option('--timeout <seconds>', 'give up waiting for the new provider after this long').argParser(seconds).default(600),
+    ],
+  },
+  'takeover': {
+    usage: 'takeover <oldnode>',
+    about: 'run on a branch: it becomes the root, the old root follows it',
+    options: [new Option('--timeout <seconds>', 'give up waiting after this long').argParser(seconds).default(600)],
+  },
+  'tag-dead': { usage: 'tag-dead <node>', about: 'mark a node as gone' },
+  'drop-node': { usage: 'drop-node <node>', about: 'remove a subscriber from the queue' },
   'add-table': {
     usage: 'add-table [tables...]',
     about: 'replicate tables',

@@ -36,6 +36,12 @@ export interface BatchOptions {
    * many events, or every tick there is when fewer events are waiting.
    */
   groupEvents?: number;
+  /**
+   * A branch's main consumer: every event of the batch is also written
+   * into the branch's own queue, in the transaction that applies it, and
+   * the batch's end tick once that has committed (lambdiste.mirror_tick).
+   */
+  requeue?: boolean;
 }
 
 /**
@@ -60,12 +66,14 @@ export async function applyNextBatch(
   const pos = await readPosition(ctx.subscriber, ctx.queue, consumer);
   if (!pos) throw new Error(`Consumer ${consumer} has no position on this subscriber`);
   if (pos.tick === batch.curTickId) {
+    // Applied, but the run stopped before the branch's tick was written.
+    if (opts.requeue) await mirrorTick(ctx, batch);
     await finishBatch(ctx.provider, batch.batchId);
     return { status: 'skipped', events: 0, tickId: batch.curTickId };
   }
   if (pos.tick !== batch.prevTickId) throw new LostPositionError(consumer, pos.tick, batch.prevTickId, batch.curTickId);
 
-  const run = (mode: 'set' | 'ordered') => applyBatchTransaction(ctx, consumer, batch, pos, tables, opts.extraWhere, mode);
+  const run = (mode: 'set' | 'ordered') => applyBatchTransaction(ctx, consumer, batch, pos, tables, opts, mode);
   let outcome: BatchOutcome;
   try {
     outcome = await run('set');
@@ -77,6 +85,7 @@ export async function applyNextBatch(
   }
   if (outcome.status === 'partial') return outcome;
   ctx.failpoint?.('after-commit');
+  if (opts.requeue) await mirrorTick(ctx, batch);
   await finishBatch(ctx.provider, batch.batchId);
   return outcome;
 }
@@ -105,8 +114,9 @@ async function openBatch(ctx: BatchContext, consumer: string, groupEvents?: numb
  */
 async function applyBatchTransaction(
   ctx: BatchContext, consumer: string, batch: Batch, pos: Position,
-  tables: (db: pg.ClientBase) => Promise<Set<string>>, extraWhere: string | undefined, mode: 'set' | 'ordered',
+  tables: (db: pg.ClientBase) => Promise<Set<string>>, opts: BatchOptions, mode: 'set' | 'ordered',
 ): Promise<BatchOutcome> {
+  const extraWhere = opts.extraWhere;
   const sub = ctx.subscriber;
   const resumeAfter = pos.partialTick === batch.curTickId ? (pos.partialEvent ?? undefined) : undefined;
   let events = 0;
@@ -127,6 +137,7 @@ async function applyBatchTransaction(
     let appliedUpTo: number | null = null;
     const staged = await stageEvents(ctx.provider, sub, query, { events: ctx.pageSize, bytes: ctx.pageBytes ?? 32 * 2 ** 20 }, async (chunk) => {
       ctx.failpoint?.('after-read');
+      if (opts.requeue) await sub.query('select lambdiste.requeue_staged($1)', [ctx.queue]);
       // The chunk's events before its EXECUTE, with the tables' old shapes; then the SQL.
       const execute = chunk.execute
         ? (await sub.query(`select ev_data, ev_extra1 from pg_temp.lambdiste_batch where ev_id = $1`, [chunk.lastEventId])).rows[0]
@@ -155,4 +166,14 @@ async function applyBatchTransaction(
   } finally {
     if (open) await sub.query('rollback').catch(() => undefined);
   }
+}
+
+/**
+ * A branch's copy of the batch's end tick, with the provider's id, time and
+ * event sequence, written once the batch has committed here (idempotent).
+ */
+async function mirrorTick(ctx: BatchContext, batch: Batch): Promise<void> {
+  await ctx.subscriber.query('select lambdiste.mirror_tick($1, $2, $3, $4)', [
+    ctx.queue, batch.curTickId, batch.curTickTime, batch.curTickEventSeq,
+  ]);
 }

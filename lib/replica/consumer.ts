@@ -7,11 +7,19 @@ import { doCopyWork, okTables } from './copy-work.ts';
 import { takeRunLock } from './run-lock.ts';
 import { Wakeup } from '../queue/wakeup.ts';
 import { syncSequences } from './sequences.ts';
+import { syncMembers } from './members.ts';
 
 export interface ConsumerOptions {
   queue: string;
-  /** The leaf's consumer name on the provider's queue (its node name). */
+  /** The subscriber's consumer name on the provider's queue (its node name). */
   consumer: string;
+  /**
+   * The subscriber is a branch: every batch is also written into its own
+   * queue, with the provider's tick (lib/replica/batch.ts, requeue), one
+   * provider tick at a time, so that the branch has every tick its
+   * provider has and a tick id is the same position on both.
+   */
+  branch?: boolean;
   providerUrl: string;
   subscriberUrl: string;
   /** Epoch ms by which this run must have stopped. */
@@ -163,7 +171,8 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
         // Ticks are taken together only while no table is being handed over:
         // the handover needs both consumers to stop at the same ticks.
         const r = await applyNextBatch(ctx, opts.consumer, (db) => okTables(db, opts.queue), {
-          groupEvents: copy.pending === 0 ? (opts.batchEvents ?? 20_000) : undefined,
+          groupEvents: copy.pending === 0 && !opts.branch ? (opts.batchEvents ?? 20_000) : undefined,
+          requeue: opts.branch,
         });
         if (r.status === 'none') {
           // Lingering: only a tick's notification brings it back to ask for
@@ -192,6 +201,7 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
         result.pendingTables = copy.pending;
       }
       await syncSequences(provider, subscriber, opts.queue);
+      await syncMembers(provider, subscriber, opts.queue);
       result.moreWork = !result.paused && (stoppedEarly || result.pendingTables > 0);
       await clearConsumerError(subscriber, opts.queue, opts.consumer);
     } catch (err) {

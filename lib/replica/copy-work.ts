@@ -241,10 +241,14 @@ export async function doCopyWork(ctx: CopyContext): Promise<CopyWorkResult> {
   await dropStaleCopyConsumers(ctx, states);
 
   const copying = states.filter((t) => t.state === 'in-copy');
-  for (const t of states.filter((s) => s.state === null)) {
+  const waiting = states.filter((s) => s.state === null);
+  // A branch's table is copied from only once it is in sync there: rows it
+  // is still copying come with no events to replay.
+  const ready = waiting.length ? await okTables(ctx.provider, ctx.queue) : new Set<string>();
+  for (const t of waiting) {
     if (!ctx.timeLeft()) break;
     const limit = Number(t.attrs.max_parallel_copy ?? ctx.maxParallelCopy);
-    if (copying.length >= limit) continue;
+    if (copying.length >= limit || !ready.has(t.name)) continue;
     await startCopy(ctx, t);
     copying.push(t);
   }

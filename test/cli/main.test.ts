@@ -36,12 +36,23 @@ describe('the command line', () => {
     const cfg = ini('[londiste3]\njob_name = n\ndb = dbname=x\nqueue_name = replika\n');
     expect(await main([cfg, 'add-table', 'a.b', 'c', '--max-parallel-copy=2', '--skip-truncate', '--copy-condition', 'id > 5'], deps)).toBe(0);
     expect(await main([cfg, 'create-leaf', 'dst1', '--provider=host=h dbname=d', '-v'], deps)).toBe(0);
+    expect(await main([cfg, 'create-branch', 'br1', 'host=b dbname=br', '--provider=host=h dbname=d'], deps)).toBe(0);
+    expect(await main([cfg, 'change-provider', '--provider=br1'], deps)).toBe(0);
+    expect(await main([cfg, 'takeover', 'src1', '--timeout=30'], deps)).toBe(0);
+    for (const c of [['members'], ['node-status'], ['tag-dead', 'x'], ['drop-node', 'x']]) expect(await main([cfg, ...c], deps)).toBe(0);
     expect(calls).toEqual([
       ['add-table', ['a.b', 'c'], { maxParallelCopy: 2, skipTruncate: true, copyCondition: 'id > 5' }, false],
       ['create-leaf', ['dst1'], { provider: 'host=h dbname=d' }, true],
+      ['create-branch', ['br1', 'host=b dbname=br'], { provider: 'host=h dbname=d' }, false],
+      ['change-provider', [], { provider: 'br1', timeout: 600 }, false],
+      ['takeover', ['src1'], { timeout: 30 }, false],
+      ['members', [], {}, false],
+      ['node-status', [], {}, false],
+      ['tag-dead', ['x'], {}, false],
+      ['drop-node', ['x'], {}, false],
     ]);
     expect(out.stdout).toContain('T\na              \n---------------\nx              \n');
-    expect(out.stderr.split('\n').filter(Boolean)).toEqual(['INFO hello', 'INFO hello', 'DEBUG select 1']);
+    expect(out.stderr.split('\n').filter(Boolean).slice(0, 3)).toEqual(['INFO hello', 'INFO hello', 'DEBUG select 1']);
   });
 
   it('rejects bad usage with a non-zero exit', async () => {

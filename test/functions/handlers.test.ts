@@ -120,11 +120,11 @@ describe('functions', () => {
   it('answers bad events with a clear error', async () => {
     expect(await call(consumer, {})).toMatchObject({ ok: false, error: 'Event object failed validation' });
     expect(await call(consumer, { node: 'nobody' })).toMatchObject({ ok: false, error: 'Unknown node "nobody" (known: src, dst)' });
-    expect(await call(consumer, { node: 'src' })).toMatchObject({ ok: false, error: 'Node "src" is a root: only leaves have consumers' });
+    expect(await call(consumer, { node: 'src' })).toMatchObject({ ok: false, error: 'Node "src" is a root: only branches and leaves have consumers' });
     expect(await call(admin, { node: 'src' })).toMatchObject({ ok: false, error: 'Event object failed validation' });
     expect(await call(admin, { node: 'src', command: 'worker' })).toMatchObject({ ok: false, error: expect.stringContaining('runs as its own function') });
     expect(await call(admin, { node: 'src', command: 'frobnicate' })).toMatchObject({ ok: false, error: 'Unknown command: frobnicate' });
-    expect(await call(ticker, { nodes: ['dst'] })).toMatchObject({ ok: false, error: 'Node "dst" is not a root: only roots are ticked' });
+    expect(await call(ticker, { nodes: ['dst'] })).toMatchObject({ ok: false, error: 'Node "dst" is a leaf: only roots and branches are ticked' });
     expect(await call(ticker, { surprise: 1 })).toMatchObject({ ok: false, error: 'Event object failed validation' });
   });
 });
@@ -134,7 +134,7 @@ describe('topology', () => {
     const bad = (nodes: unknown) => () => parseTopology(JSON.stringify({ nodes }), 'LAMBDISTE_NODES');
     expect(() => parseTopology('{', 'LAMBDISTE_NODES')).toThrow('LAMBDISTE_NODES: not valid JSON');
     expect(bad([])).toThrow('expected {"nodes": [...]} with at least one node');
-    expect(bad([{ name: 'a', type: 'branch', queue: 'q', db: 'x' }])).toThrow('node "a": "type" must be "root" or "leaf"');
+    expect(bad([{ name: 'a', type: 'twig', queue: 'q', db: 'x' }])).toThrow('node "a": "type" must be "root", "branch" or "leaf"');
     expect(bad([{ name: 'a', type: 'root', queue: 'q' }])).toThrow('node "a": needs "db" or "secretArn"');
     expect(bad([{ name: 'a', type: 'leaf', queue: 'q', db: 'x' }])).toThrow('node "a": a leaf needs "provider"');
     expect(bad([{ name: 'a', type: 'leaf', queue: 'q', db: 'x', provider: 'b' }])).toThrow('provider "b" is not a node');

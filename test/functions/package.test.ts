@@ -71,6 +71,6 @@ describe('osls package', () => {
     const added = await handlers.admin!({ node: 'src', command: 'add-table', args: ['b'] }, ctx(30_000));
     expect(added.log).toEqual([{ level: 'INFO', message: 'Table added: public.b' }]);
     expect(await handlers.ticker!({}, ctx(3_500))).toMatchObject({ ok: true });
-    expect(await handlers.consumer!({ node: 'src' }, ctx(30_000))).toMatchObject({ ok: false, error: 'Node "src" is a root: only leaves have consumers' });
+    expect(await handlers.consumer!({ node: 'src' }, ctx(30_000))).toMatchObject({ ok: false, error: 'Node "src" is a root: only branches and leaves have consumers' });
   });
 });

@@ -1,7 +1,11 @@
 -- Function: lambdiste.create_node(6)
 --
 --      Records the node this database plays for a queue. The root also
---      gets its queue and lists itself as a member.
+--      gets its queue and lists itself as a member. A branch gets a queue
+--      too, ticked from outside (its consumer writes its provider's ticks,
+--      lambdiste.mirror_tick) and closed to other writers: its tables'
+--      capture triggers refuse local changes, and fire for none that the
+--      consumer applies (session_replication_role = replica).
 -- Returns:
 --      ret_code 200 created, 201 already exists with the same name and
 --      type, 409 a different node exists for this queue.
@@ -46,6 +50,10 @@ begin
         insert into lambdiste.member (member_queue, member_name, member_type, member_location)
         values (i_queue, i_node_name, 'root', i_location)
         on conflict do nothing;
+    elsif i_node_type = 'branch' then
+        perform pgq.create_queue(i_queue);
+        perform pgq.set_queue_config(i_queue, 'external_ticker', 'true');
+        update pgq.queue set queue_disable_insert = true where queue_name = i_queue;
     end if;
     ret_code := 200;
     ret_note := format('Node "%s" initialized for queue "%s" with type "%s"', i_node_name, i_queue, i_node_type);

@@ -3,7 +3,8 @@
 --      Adds a table to replication on this node. On the root the table
 --      must have a primary key; its capture triggers are created and it is
 --      'ok' at once (i_attrs.rows_per_event: rows per event of multi-row
---      statements, see lambdiste.create_capture_triggers). On a leaf it waits (merge_state NULL) for its initial
+--      statements, see lambdiste.create_capture_triggers). On a branch it
+--      gets the same triggers, which refuse local changes there. On a leaf or a branch it waits (merge_state NULL) for its initial
 --      copy, unless i_expect_sync says the data is already identical.
 --      Whether a leaf's table is in the provider's set is checked by the
 --      caller, which can reach the provider.
@@ -49,7 +50,10 @@ begin
         return;
     end if;
 
-    if _node.node_type = 'root' then
+    -- On a branch the same triggers refuse local changes (its queue
+    -- refuses inserts) and do not fire for the changes its consumer
+    -- applies: they become the root's capture triggers at takeover.
+    if _node.node_type in ('root', 'branch') then
         perform lambdiste.create_capture_triggers(i_queue, _rel, coalesce((i_attrs ->> 'rows_per_event')::integer, 200));
     end if;
     insert into lambdiste.table_info (tbl_queue, tbl_name, tbl_merge_state, tbl_attrs)

@@ -1,7 +1,7 @@
 -- Function: lambdiste.local_remove_table(2)
 --
---      Stops replicating a table on this node. On the root its capture
---      triggers are dropped; the data stays everywhere.
+--      Stops replicating a table on this node. On the root (and a branch) its
+--      capture triggers are dropped; the data stays everywhere.
 -- Returns:
 --      200 removed, 404 not replicated here.
 -- Tables directly manipulated:
@@ -21,7 +21,7 @@ begin
         ret_note := format('%s not available', _name);
         return;
     end if;
-    if _node.node_type = 'root' and _rel is not null then
+    if _node.node_type in ('root', 'branch') and _rel is not null then
         perform lambdiste.drop_capture_triggers(i_queue, _rel);
     end if;
     ret_code := 200;
