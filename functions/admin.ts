@@ -10,7 +10,7 @@ import { transpileSchema } from '@middy/validator/transpile';
 import type { Context } from 'aws-lambda';
 import { runCommand } from '../lib/admin/index.ts';
 import type { CommandOptions, CommandResult, LogLevel } from '../lib/admin/types.ts';
-import { BadEventError, errorResponse } from '../lib/lambda/errors.ts';
+import { BadEventError, errorResponse, strictEvents } from '../lib/lambda/errors.ts';
 import { getInvoker, getTopology, logger } from '../lib/lambda/runtime.ts';
 import { nodeUrl } from '../lib/topology.ts';
 
@@ -88,5 +88,5 @@ async function admin(event: AdminEvent, context: Context): Promise<AdminResponse
 
 export const handler = middy(admin)
   .use(injectLambdaContext(logger))
-  .use(validator({ eventSchema: transpileSchema(eventSchema) }))
+  .use(validator({ eventSchema: transpileSchema(eventSchema, strictEvents) }))
   .use(errorResponse(true));

@@ -24,7 +24,7 @@ import { getConsumerInfo } from '../lib/queue/api.ts';
 import { ApplyError } from '../lib/replica/apply.ts';
 import { runConsumer, type ConsumerRun } from '../lib/replica/consumer.ts';
 import { nodeUrl } from '../lib/topology.ts';
-import { BadEventError, errorResponse } from '../lib/lambda/errors.ts';
+import { BadEventError, errorResponse, strictEvents } from '../lib/lambda/errors.ts';
 import { withPooledClient } from '../lib/lambda/pools.ts';
 import { deadlineOf, getInvoker, getTopology, lingerMs, logger, metrics } from '../lib/lambda/runtime.ts';
 
@@ -96,5 +96,5 @@ async function consume(event: ConsumerEvent, context: Context): Promise<Consumer
 export const handler = middy(consume)
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .use(validator({ eventSchema: transpileSchema(eventSchema) }))
+  .use(validator({ eventSchema: transpileSchema(eventSchema, strictEvents) }))
   .use(errorResponse());

@@ -15,7 +15,7 @@ import type { Context } from 'aws-lambda';
 import { runTicker } from '../lib/queue/ticker.ts';
 import { Wakeup } from '../lib/queue/wakeup.ts';
 import { nodeUrl } from '../lib/topology.ts';
-import { BadEventError, errorResponse } from '../lib/lambda/errors.ts';
+import { BadEventError, errorResponse, strictEvents } from '../lib/lambda/errors.ts';
 import { withPooledClient } from '../lib/lambda/pools.ts';
 import { deadlineOf, getInvoker, getTopology, lingerMs, logger, metrics } from '../lib/lambda/runtime.ts';
 import { consumerWaker } from '../lib/lambda/wake.ts';
@@ -92,5 +92,5 @@ async function tick(event: TickerEvent, context: Context) {
 export const handler = middy(tick)
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .use(validator({ eventSchema: transpileSchema(eventSchema) }))
+  .use(validator({ eventSchema: transpileSchema(eventSchema, strictEvents) }))
   .use(errorResponse());

@@ -51,7 +51,8 @@ export const commands: Record<string, Command> = {
 export async function runCommand(
   ctx: CommandContext, command: string, args: string[], options: CommandOptions,
 ): Promise<CommandResult> {
-  const fn = commands[command];
+  // Its own keys only: "constructor" or "__proto__" are no commands.
+  const fn = Object.hasOwn(commands, command) ? commands[command] : undefined;
   if (!fn) throw new CommandError(`Unknown command: ${command}`);
   return fn(ctx, args, options);
 }

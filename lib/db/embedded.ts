@@ -21,6 +21,13 @@ export interface LocalCluster {
   /** Connection URL of its `postgres` database as superuser `postgres`. */
   url: string;
   stop(): Promise<void>;
+  /**
+   * Stops the server and starts it again on the same data and port.
+   * `immediate` is `pg_ctl restart -m immediate`: the postmaster gets
+   * SIGQUIT, every backend dies at once without a checkpoint, and the
+   * start recovers from the WAL, as after a crash.
+   */
+  restart(mode?: 'immediate' | 'fast'): Promise<void>;
 }
 
 export interface LocalClusterOptions {
@@ -194,19 +201,36 @@ export async function startLocalCluster(name: string, options: LocalClusterOptio
   }
   stopAllOnExit();
   running.set(child, dir);
+  const stopChild = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill(signal);
+      await exited;
+    }
+    running.delete(child);
+  };
   return {
     name,
     port,
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGINT'); // fast shutdown
-        await exited;
-      }
-      running.delete(child);
+      await stopChild('SIGINT'); // fast shutdown
       rmSync(dir, { recursive: true, force: true });
       rmSync(`${dir}.owner`, { force: true });
+    },
+    restart: async (mode = 'immediate') => {
+      await stopChild(mode === 'immediate' ? 'SIGQUIT' : 'SIGINT');
+      // Backends end a moment after the postmaster: the port and the shared memory are free once it is gone.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          child = await startServer(binaries, dir, port, settings);
+          break;
+        } catch (e) {
+          if (attempt >= 20) throw e;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+      running.set(child, dir);
     },
   };
 }

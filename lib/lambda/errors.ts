@@ -41,3 +41,10 @@ export function errorResponse<E, R>(answerAll = false): MiddlewareObj<E, R | Err
     },
   };
 }
+
+/**
+ * The validator's options for events: types as sent, never coerced (ajv's
+ * default for middy turns `{ "node": 7 }` into "7" and `["dst"]` into
+ * "dst", and answers such an event as if it were well formed).
+ */
+export const strictEvents = { coerceTypes: false } as const;

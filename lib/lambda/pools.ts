@@ -26,14 +26,23 @@ export async function withPooledClient<T>(url: string, fn: (c: pg.PoolClient) =>
     return poolFor(url);
   });
   let broken: Error | undefined;
+  // pg-pool listens for a client's errors only while it is idle in the pool:
+  // a checked-out client whose connection is cut while no query runs (a
+  // LISTEN connection waiting, a server restarting) emits 'error' with
+  // nobody listening, which ends the process. Its next query fails anyway.
+  const onError = (err: Error) => {
+    broken ??= err;
+  };
+  client.on('error', onError);
   try {
     return await fn(client);
   } catch (err) {
     // After a failure the session may hold an open transaction or a lock:
     // cheaper to reconnect than to prove it clean.
-    broken = err instanceof Error ? err : new Error(String(err));
+    broken ??= err instanceof Error ? err : new Error(String(err));
     throw err;
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }

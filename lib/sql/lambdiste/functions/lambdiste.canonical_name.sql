@@ -5,7 +5,8 @@
 --      (digoal_01.user_info, "Odd Schema"."T"). Accepts what a user types:
 --      unqualified names mean schema public; quoted parts keep their case.
 --      Anything that is not one or two identifiers is refused, so a name
---      can never carry SQL.
+--      can never carry SQL; so is a part longer than 63 bytes, which
+--      PostgreSQL would cut and take for another object's name.
 create or replace function lambdiste.canonical_name(i_name text)
 returns text
 language plpgsql immutable
@@ -22,6 +23,9 @@ begin
         _parts := array['public'] || _parts;
     elsif cardinality(_parts) <> 2 then
         raise exception 'Invalid name: % (expected schema.name)', i_name using errcode = '42602';
+    end if;
+    if octet_length(_parts[1]) > 63 or octet_length(_parts[2]) > 63 then
+        raise exception 'Name too long: % (a name is at most 63 bytes)', i_name using errcode = '42622';
     end if;
     return quote_ident(_parts[1]) || '.' || quote_ident(_parts[2]);
 end;

@@ -1,4 +1,5 @@
 -- Function: lambdiste.create_capture_triggers(3), lambdiste.create_capture_function(3),
+--           lambdiste.capture_trigger_name(2),
 --           lambdiste.refresh_capture_functions(0), lambdiste.drop_capture_triggers(2),
 --           lambdiste.capture_events_select(5), lambdiste.capture_settings(0)
 --
@@ -53,16 +54,16 @@ begin
     end if;
     execute format('create trigger %I after insert on %s referencing new table as lambdiste_new'
                    ' for each statement execute function %s(%L, %s)',
-                   '_lambdiste_' || i_queue || '_ins', i_table, _fn, i_queue, _pk);
+                   lambdiste.capture_trigger_name(i_queue, '_ins'), i_table, _fn, i_queue, _pk);
     execute format('create trigger %I after update on %s referencing old table as lambdiste_old new table as lambdiste_new'
                    ' for each statement execute function %s(%L, %s)',
-                   '_lambdiste_' || i_queue || '_upd', i_table, _fn, i_queue, _pk);
+                   lambdiste.capture_trigger_name(i_queue, '_upd'), i_table, _fn, i_queue, _pk);
     execute format('create trigger %I after delete on %s referencing old table as lambdiste_old'
                    ' for each statement execute function %s(%L, %s)',
-                   '_lambdiste_' || i_queue || '_del', i_table, _fn, i_queue, _pk);
+                   lambdiste.capture_trigger_name(i_queue, '_del'), i_table, _fn, i_queue, _pk);
     execute format('create trigger %I after truncate on %s for each statement'
                    ' execute function lambdiste.capture_truncate(%L)',
-                   '_lambdiste_' || i_queue || '_truncate', i_table, i_queue);
+                   lambdiste.capture_trigger_name(i_queue, '_truncate'), i_table, i_queue);
 end;
 $$;
 
@@ -227,6 +228,19 @@ as $$
            ' set IntervalStyle = postgres set TimeZone = ''UTC'' set lc_monetary = ''C'' set bytea_output = hex'
 $$;
 
+-- A capture trigger's name: _lambdiste_<queue>_ins, _upd, _del, _truncate.
+-- Names are identifiers of at most 63 bytes, and PostgreSQL cuts longer
+-- ones, which would give a long queue's four triggers one name: a queue
+-- whose names would not fit is named by a digest instead.
+create or replace function lambdiste.capture_trigger_name(i_queue text, i_suffix text)
+returns text
+language sql immutable
+as $$
+    select case when pg_catalog.octet_length('_lambdiste_' || i_queue || i_suffix) <= 63
+                then '_lambdiste_' || i_queue || i_suffix
+                else '_lambdiste_' || pg_catalog.left(pg_catalog.md5(i_queue), 16) || i_suffix end
+$$;
+
 create or replace function lambdiste.drop_capture_triggers(i_queue text, i_table regclass)
 returns void
 language plpgsql
@@ -235,7 +249,7 @@ declare
     _suffix text;
 begin
     foreach _suffix in array array['_ins', '_upd', '_del', '_truncate'] loop
-        execute format('drop trigger if exists %I on %s', '_lambdiste_' || i_queue || _suffix, i_table);
+        execute format('drop trigger if exists %I on %s', lambdiste.capture_trigger_name(i_queue, _suffix), i_table);
     end loop;
     execute format('drop function if exists lambdiste.%I()', lambdiste.capture_function_name(i_queue, i_table));
 end;
