@@ -100,6 +100,36 @@ describe("the provider's replication role", () => {
   });
 });
 
+describe("the subscriber's replication role", () => {
+  // Writes the replicated tables and Lambdiste's state; replays as a replica
+  // (PostgreSQL 15+: SET on session_replication_role); moves sequences (pgq_admin's seq_setval).
+  const grants = (n: string) => `grant select, insert, update, delete, truncate on public.acct to ${n};
+    grant usage on schema lambdiste, pgq to ${n};
+    grant select, insert, update, delete on all tables in schema lambdiste to ${n};
+    grant set on parameter session_replication_role to ${n}`;
+
+  it('applies batches, copies and resyncs with those grants', async () => {
+    const { root, leaf } = await replicatedPair('lp_sub', ddl, 'acct', `insert into acct select g, 'v' from generate_series(1, 100) g`);
+    const [{ v }] = (await sql<{ v: number }>(leaf.db, `select current_setting('server_version_num')::int as v`)) as [{ v: number }];
+    if (v < 150000) return; // SET on a parameter is PostgreSQL 15's
+    const repl = await role(leaf.db, grants);
+    const viaRepl = { ...leaf, db: repl.url };
+    await sql(root.db, `update acct set v = 'w' where id < 50; delete from acct where id > 90`);
+    await tick(root);
+    await consume(root, viaRepl);
+    expect(await checksum(leaf.db, 'acct')).toBe(await checksum(root.db, 'acct'));
+    expect((await run(leaf, 'resync', ['acct'])).exitCode).toBe(0);
+    await sql(root.db, `insert into acct values (500, 'new')`);
+    for (let i = 0; i < 5; i++) {
+      await tick(root);
+      await consume(root, viaRepl);
+    }
+    expect(await checksum(leaf.db, 'acct')).toBe(await checksum(root.db, 'acct'));
+    expect(await attempts(repl.url, [`create table public.evil (id int)`, `select pgq.create_queue('evil')`]))
+      .toEqual([expect.stringMatching(/permission denied/), expect.stringMatching(/permission denied/)]);
+  });
+});
+
 describe('passwords', () => {
   it('never reach status, errors or Lambda-shaped answers', async () => {
     const { root, leaf } = await replicatedPair('lp_pw', ddl, 'acct');
