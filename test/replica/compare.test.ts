@@ -47,7 +47,7 @@ describe('compare', () => {
     const [c] = await sql(root.db, 'select count(*)::int as n from t');
     expect(r.lines).toEqual([expect.stringMatching(new RegExp(`^public\\.t: ok \\(rows=${c!.n}, checksum=-?\\d+\\)$`))]);
     expect(await checksum(leaf.db, 't')).toBe(await checksum(root.db, 't'));
-  });
+  }, 240_000);
 
   it('finds a table that differs, and says so with exit code 1', async () => {
     const { root, leaf } = await pair('cmpdiff');
@@ -68,7 +68,7 @@ describe('compare', () => {
     } finally {
       await load.stop();
     }
-  });
+  }, 240_000);
 
   it('refuses bad input with one ERROR line and exit code 1', async () => {
     const { root, leaf } = await pair('cmpbad');

@@ -187,7 +187,7 @@ describe('execute', () => {
     expect(again).toEqual({ code: 0, out: '', err: 'INFO Executing: 001_add_column.sql\nINFO EXECUTE(001_add_column.sql) already applied, skipping\n' });
     await syncLeaf(root, leaf);
     expect((await sql(leaf.db, `select count(*)::int as n from lambdiste.applied_execute`))[0]!.n).toBe(files.length);
-  });
+  }, 240_000);
 
   it('refuses bad input with one ERROR line and exit code 1, changing nothing', async () => {
     const { root, leaf } = await replicatedPair('execbad', 'create table public.t (id int primary key, v text)', 'public.t');

@@ -54,7 +54,7 @@ describe('pause and resume', () => {
     await syncLeaf(root, leaf);
     expect(await checksum(leaf.db, 't')).toBe(await checksum(root.db, 't'));
     expect((await run(leaf, 'status')).log.some((l) => l.includes('Paused'))).toBe(false);
-  });
+  }, 240_000);
 
   it('refuses pause and resume on a root', async () => {
     const { root } = await replicatedPair('pauseroot', 'create table public.t (id int primary key)', 'public.t');

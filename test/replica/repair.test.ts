@@ -77,7 +77,7 @@ describe('repair', () => {
     }
     await syncLeaf(root, leaf);
     for (const t of ['public.t', odd]) expect(await checksum(leaf.db, t)).toBe(await checksum(root.db, t));
-  });
+  }, 240_000);
 
   it('refuses bad input with one ERROR line and exit code 1', async () => {
     const { root, leaf } = await replicatedPair('repairbad', 'create table public.t (id int primary key, v text)', 'public.t',
