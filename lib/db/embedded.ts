@@ -83,7 +83,14 @@ async function removeStale(dir: string): Promise<void> {
 /** Clusters whose owning process has died (`<name>.owner` holds its pid) are removed. */
 async function sweep(base: string): Promise<void> {
   for (const f of readdirSync(base).filter((n) => n.endsWith('.owner'))) {
-    const owner = Number(readFileSync(join(base, f), 'utf8'));
+    // Another run may be sweeping, or stopping its own cluster, right now.
+    let owner: number;
+    try {
+      owner = Number(readFileSync(join(base, f), 'utf8'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
     // An empty file is one being written by a run starting now.
     if (!(owner > 0) || alive(owner)) continue;
     await removeStale(join(base, f.slice(0, -'.owner'.length)));
