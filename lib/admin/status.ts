@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { getConsumerInfo, getQueueInfo, type ConsumerInfo, type QueueInfo } from '../queue/api.ts';
 import { connect } from '../db/connect.ts';
 import { readConsumerErrors, type ConsumerError } from '../replica/consumer-error.ts';
+import { isPaused } from '../replica/consumer.ts';
 import { requireNode, withNodeSession, type NodeSession } from './session.ts';
 import { descendants, openRoot, readMembers, type Member } from './tree.ts';
 import type { CommandContext, CommandResult, ResultTable } from './types.ts';
@@ -25,8 +26,7 @@ async function nodeState(db: pg.ClientBase, queue: string, consumer: string | nu
     [queue],
   );
   const failing = consumer === null ? undefined : (await readConsumerErrors(db, queue)).find((e) => e.consumer === consumer);
-  const { rows: [n] } = await db.query('select node_paused from lambdiste.node where node_queue = $1', [queue]);
-  return { tables: `${rows[0].ok}/${rows[0].half}/${rows[0].waiting}`, failing, paused: n?.node_paused === true };
+  return { tables: `${rows[0].ok}/${rows[0].half}/${rows[0].waiting}`, failing, paused: await isPaused(db, queue) };
 }
 
 /** One node as status and node-status show it. */
