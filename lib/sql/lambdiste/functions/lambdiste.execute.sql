@@ -46,8 +46,10 @@ begin
     insert into lambdiste.applied_execute (exec_queue, exec_file, exec_checksum, exec_sql)
     values (i_queue, i_file, _sum, i_sql);
     perform pgq.insert_event(i_queue, 'EXECUTE', i_sql, i_file, _sum, null, null);
-    -- The ticker's wake-up, as a capture gives it.
+    -- The ticker's wake-up, as a capture gives it: the daemon's notification,
+    -- and the scheduled ticker function's wake when it sleeps.
     perform pg_notify(lambdiste.queue_channel(i_queue, 'events'), '');
+    perform lambdiste.wake_ticker(i_queue);
     ret_code := 200;
     ret_note := format('Executed: %s', i_file);
 end;
