@@ -71,6 +71,13 @@ export interface ConsumerOptions {
    * batch to batch instead of one run per batch. Default 0.
    */
   lingerMs?: number;
+  /**
+   * A run that goes on (lingering under a steady load, or through a
+   * backlog) looks at its tables' copy work again at most this often (ms,
+   * default 1000): a table added meanwhile starts copying, a copy goes on
+   * to its handover, without waiting for the run to end.
+   */
+  copyCheckMs?: number;
 }
 
 export interface ConsumerRun {
@@ -151,9 +158,15 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
         onCopyProgress: opts.onCopyProgress,
         log: opts.log ?? (() => {}),
       };
-      const copy = await doCopyWork(ctx);
-      result.copiedRows += copy.rows;
-      result.events += copy.events;
+      let copy = { rows: 0, events: 0, pending: 0 };
+      let copyCheckedAt = 0;
+      const copyWork = async () => {
+        copy = await doCopyWork(ctx);
+        copyCheckedAt = clock();
+        result.copiedRows += copy.rows;
+        result.events += copy.events;
+      };
+      await copyWork();
 
       let stoppedEarly = false;
       const wakeup = opts.lingerMs ? new Wakeup() : null;
@@ -168,6 +181,7 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
           result.paused = true;
           break;
         }
+        if (clock() - copyCheckedAt >= (opts.copyCheckMs ?? 1000)) await copyWork();
         // Ticks are taken together only while no table is being handed over:
         // the handover needs both consumers to stop at the same ticks.
         const r = await applyNextBatch(ctx, opts.consumer, (db) => okTables(db, opts.queue), {
@@ -192,14 +206,8 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
       if (!timeLeft()) stoppedEarly = true;
 
       // Tables that finished copying may be ready to hand over now.
-      if (copy.pending > 0 && timeLeft() && !result.paused) {
-        const again = await doCopyWork(ctx);
-        result.copiedRows += again.rows;
-        result.events += again.events;
-        result.pendingTables = again.pending;
-      } else {
-        result.pendingTables = copy.pending;
-      }
+      if (copy.pending > 0 && timeLeft() && !result.paused) await copyWork();
+      result.pendingTables = copy.pending;
       await syncSequences(provider, subscriber, opts.queue);
       await syncMembers(provider, subscriber, opts.queue);
       result.moreWork = !result.paused && (stoppedEarly || result.pendingTables > 0);
