@@ -14,8 +14,10 @@ export class InProcessInvoker implements Invoker {
   private handler: ConsumerHandler | undefined;
   readonly errors: Error[] = [];
   invocations = 0;
-  /** Total time spent in handler runs (what Lambda would bill). */
-  busyMs = 0;
+  /** Time spent in handler runs that ended (what Lambda would bill). */
+  private endedMs = 0;
+  /** Start of each run in flight, by node. */
+  private readonly startedAt = new Map<string, number>();
 
   constructor(handler?: ConsumerHandler) {
     this.handler = handler;
@@ -36,17 +38,33 @@ export class InProcessInvoker implements Invoker {
       do {
         this.again.delete(event.node);
         this.invocations++;
-        const started = performance.now();
+        this.startedAt.set(event.node, performance.now());
         try {
           await this.handler!(event);
         } catch (err) {
           this.errors.push(err instanceof Error ? err : new Error(String(err)));
         } finally {
-          this.busyMs += performance.now() - started;
+          this.endedMs += performance.now() - this.startedAt.get(event.node)!;
+          this.startedAt.delete(event.node);
         }
       } while (this.again.has(event.node));
     })().finally(() => this.running.delete(event.node));
     this.running.set(event.node, run);
+  }
+
+  /**
+   * Time spent in handler runs so far (what Lambda would bill), the runs
+   * in flight included: a consumer lingering from batch to batch may run
+   * for the whole of a measurement.
+   */
+  get busyMs(): number {
+    const now = performance.now();
+    return this.endedMs + [...this.startedAt.values()].reduce((sum, t) => sum + (now - t), 0);
+  }
+
+  /** Runs in flight now. */
+  get inFlight(): number {
+    return this.startedAt.size;
   }
 
   /** Resolves when no run is in flight. */
