@@ -253,12 +253,24 @@ interface StagedTable {
  * events back and applies them one row change at a time (applyPlan).
  */
 export async function applyStaged(db: pg.ClientBase, tables: Set<string>, mode: 'set' | 'ordered'): Promise<ApplyCounts> {
-  let counts: ApplyCounts;
+  const counts: ApplyCounts = { events: 0, rows: 0, truncates: 0 };
   if (mode === 'ordered') {
-    const { rows } = await db.query('select ev_id, ev_type, ev_data, ev_extra1 from pg_temp.lambdiste_batch order by ev_id');
-    counts = await applyPlan(db, planPage(rows.map((r) => ({ id: Number(r.ev_id), type: r.ev_type, data: r.ev_data, extra1: r.ev_extra1 })), tables));
+    // Read back a page at a time (at most 5,000 events, and 16 MB unless one
+    // event is larger): a chunk may hold far more than memory should.
+    for (let after = '-9223372036854775808'; ;) {
+      const { rows } = await db.query(
+        `select ev_id, ev_type, ev_data, ev_extra1
+           from (select b.*, coalesce(sum(octet_length(b.ev_data)) over (order by b.ev_id rows between unbounded preceding and 1 preceding), 0) as before
+                   from pg_temp.lambdiste_batch b where b.ev_id > $1) p
+          where p.before < $2 order by p.ev_id limit 5000`, [after, 16 * 2 ** 20]);
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1].ev_id;
+      const page = await applyPlan(db, planPage(rows.map((r) => ({ id: Number(r.ev_id), type: r.ev_type, data: r.ev_data, extra1: r.ev_extra1 })), tables));
+      counts.events += page.events;
+      counts.rows += page.rows;
+      counts.truncates += page.truncates;
+    }
   } else {
-    counts = { events: 0, rows: 0, truncates: 0 };
     let current = '(staged events)';
     try {
       const { rows } = await db.query<StagedTable>('select table_name, columns, one_column_set, inserts, truncates from lambdiste.staged_tables()');

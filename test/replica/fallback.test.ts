@@ -24,6 +24,23 @@ it('applies a batch event by event when the set-based step hits a unique constra
   ]);
 });
 
+it('reads a large chunk back a page at a time when it falls back, applying every event once', async () => {
+  const { root, leaf } = await replicatedPair('fallbackpages', 'create table public.u (id int primary key, email text not null unique)', 'u',
+    `insert into u values (1, 'a@x'), (2, 'b@x')`);
+  // 6,000 single-row events (more than one page read back), then the swap that defeats the set-based step.
+  await sql(root.db, `begin;
+    do $$ begin for i in 10..6009 loop insert into u values (i, 'u' || i || '@x'); end loop; end $$;
+    update u set email = 'tmp' where id = 1;
+    update u set email = 'a@x' where id = 2;
+    update u set email = 'b@x' where id = 1;
+    update u set email = 'last@x' where id = 6009;
+    commit;`);
+  await syncLeaf(root, leaf);
+  expect(await checksum(leaf.db, 'u')).toBe(await checksum(root.db, 'u'));
+  expect(await sql(leaf.db, `select count(*)::int as n, min(email) filter (where id = 1) as one, min(email) filter (where id = 6009) as last from u`))
+    .toEqual([{ n: 6002, one: 'b@x', last: 'last@x' }]);
+});
+
 it('stops at a malformed event with a clear error, applying nothing of its batch', async () => {
   const { root, leaf } = await replicatedPair('malformed', 'create table public.m (id int primary key, v text)', 'm');
   const position = () => sql(leaf.db, 'select app_tick from lambdiste.applied where app_consumer = $1', [leaf.jobName]);
