@@ -4,7 +4,7 @@ import { SET_LOCAL_SETTINGS } from '../db/connect.ts';
 import { applyStaged, forgetAllStatements, SetApplyFailed } from './apply.ts';
 import { LostPositionError } from './errors.ts';
 import { readPosition, writePosition, type Position } from './position.ts';
-import { batchEventsQuery, stageEvents } from './stage.ts';
+import { batchEventsQuery, stageEvents, type StageLimits } from './stage.ts';
 
 /** Named points in a batch's life where tests may stop the consumer, as a crash would. */
 export type Failpoint = 'after-read' | 'mid-apply' | 'after-commit' | 'mid-copy';
@@ -13,11 +13,14 @@ export interface BatchContext {
   provider: pg.ClientBase;
   subscriber: pg.ClientBase;
   queue: string;
-  /** Events per chunk staged and applied at once (also bounded to pageBytes). */
+  /** Events per chunk staged and applied at once (also bounded in bytes: see chunkLimits). */
   pageSize: number;
+  /** Bytes of events per chunk at most (default 128 MiB). */
   pageBytes?: number;
   /** False when there is no time to start another page. */
   timeLeft: () => boolean;
+  /** Milliseconds left before the run must stop (default: no end). */
+  msLeft?: () => number;
   failpoint?: (point: Failpoint) => void;
 }
 
@@ -105,6 +108,28 @@ async function openBatch(ctx: BatchContext, consumer: string, groupEvents?: numb
   return nextBatch(ctx.provider, ctx.queue, consumer, pending > 0 ? { minCount: Math.min(pending, groupEvents) } : {});
 }
 
+/** Chunks stage at most this many bytes of events... */
+const MAX_CHUNK_BYTES = 128 * 2 ** 20;
+/** ...and at least this many, however little time is left. */
+const MIN_CHUNK_BYTES = 2 ** 20;
+/** The apply rate (bytes of events per ms) taken for granted: this machine measures 30,000 for the seed's table. */
+const FLOOR_RATE = 8_000;
+
+/**
+ * How much to stage and apply at once. The larger the chunk, the less work:
+ * the last change per key is taken over all of its changes, so a row
+ * inserted, updated and deleted within one chunk is never written (a
+ * 350,000-change backlog applied 1.8× faster in one chunk than in three of
+ * 32 MB). But a chunk has to end before the run's deadline: it gets at most
+ * half the time left, at the rate measured so far (never taken lower than
+ * FLOOR_RATE, so that one small chunk does not keep the next ones small).
+ */
+function chunkLimits(ctx: BatchContext, rate: number): StageLimits {
+  const budgetMs = (ctx.msLeft?.() ?? Infinity) / 2;
+  const bytes = Math.min(ctx.pageBytes ?? MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, Math.floor(Math.max(rate, FLOOR_RATE) * budgetMs)));
+  return { events: ctx.pageSize, bytes };
+}
+
 /**
  * The subscriber transaction of one batch: its events streamed from the
  * provider into the staging table chunk by chunk (lib/replica/stage.ts),
@@ -135,7 +160,13 @@ async function applyBatchTransaction(
     const applyTo = await tables(sub);
     const query = await batchEventsQuery(ctx.provider, batch.batchId, { afterEventId: resumeAfter, extraWhere });
     let appliedUpTo: number | null = null;
-    const staged = await stageEvents(ctx.provider, sub, query, { events: ctx.pageSize, bytes: ctx.pageBytes ?? 32 * 2 ** 20 }, async (chunk) => {
+    let rate = 0;
+    let chunkStarted = 0;
+    const limits = () => {
+      chunkStarted = performance.now();
+      return chunkLimits(ctx, rate);
+    };
+    const staged = await stageEvents(ctx.provider, sub, query, limits, async (chunk) => {
       ctx.failpoint?.('after-read');
       if (opts.requeue) await sub.query('select lambdiste.requeue_staged($1)', [ctx.queue]);
       // The chunk's events before its EXECUTE, with the tables' old shapes; then the SQL.
@@ -148,6 +179,7 @@ async function applyBatchTransaction(
         forgetAllStatements(sub);
       }
       ctx.failpoint?.('mid-apply');
+      rate = Math.max(rate, chunk.bytes / Math.max(performance.now() - chunkStarted, 1));
       events += chunk.events;
       if (ctx.timeLeft()) return true;
       appliedUpTo = chunk.lastEventId;

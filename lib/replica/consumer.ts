@@ -26,13 +26,16 @@ export interface ConsumerOptions {
   deadline: number;
   /** Never start a step with less than this left (ms). */
   safetyMs?: number;
-  /** Events read per page (bounds memory). */
+  /** Events staged and applied at once at most (default 250,000; chunks are also bounded in bytes). */
   pageSize?: number;
   /**
    * With a backlog, ticks are taken together until a batch holds about this
-   * many events (default 20,000): fewer commits per event, and the next
-   * page is read from the provider while this one is applied. (Events of
-   * multi-row statements carry up to 200 rows each.)
+   * many events (default 250,000, a chunk's worth: see pageSize): fewer
+   * commits, and the last change per key is taken over more changes, so
+   * that rows changed again later in the backlog are written once. (Events
+   * of multi-row statements carry up to 200 rows each; a batch is applied
+   * in chunks bounded in bytes, and committed in part when the run's time
+   * is up.)
    */
   batchEvents?: number;
   /** Rows of a table's first copy chunk (default 100,000). */
@@ -145,7 +148,7 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
       if (await isPaused(subscriber, opts.queue)) return { ...result, paused: true };
       const ctx = {
         provider, subscriber, queue: opts.queue, consumer: opts.consumer,
-        pageSize: opts.pageSize ?? 5000,
+        pageSize: opts.pageSize ?? 250_000,
         chunkRows: opts.chunkRows ?? 100_000,
         chunkSeconds: opts.chunkSeconds ?? 10,
         msLeft,
@@ -185,7 +188,7 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
         // Ticks are taken together only while no table is being handed over:
         // the handover needs both consumers to stop at the same ticks.
         const r = await applyNextBatch(ctx, opts.consumer, (db) => okTables(db, opts.queue), {
-          groupEvents: copy.pending === 0 && !opts.branch ? (opts.batchEvents ?? 20_000) : undefined,
+          groupEvents: copy.pending === 0 && !opts.branch ? (opts.batchEvents ?? 250_000) : undefined,
           requeue: opts.branch,
         });
         if (r.status === 'none') {

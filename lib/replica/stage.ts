@@ -20,6 +20,8 @@ export interface StagedChunk {
   events: number;
   /** The last event id of the chunk (events come in id order). */
   lastEventId: number;
+  /** Bytes of its events, as staged. */
+  bytes: number;
   /**
    * The chunk's last event is an EXECUTE (SQL run at that place of the
    * stream, lambdiste.execute_root): a chunk ends after each one, so that
@@ -81,15 +83,17 @@ export interface StageOutcome {
  * so that the provider connection is fit for use again.
  */
 export async function stageEvents(
-  provider: pg.ClientBase, subscriber: pg.ClientBase, query: string, limits: StageLimits,
+  provider: pg.ClientBase, subscriber: pg.ClientBase, query: string, limitsOf: StageLimits | (() => StageLimits),
   apply: (chunk: StagedChunk) => Promise<boolean>,
 ): Promise<StageOutcome> {
+  // Asked again at each chunk's start: the next chunk's size may depend on the time left.
+  const nextLimits = typeof limitsOf === 'function' ? limitsOf : () => limitsOf;
+  let limits = nextLimits();
   // The batch's events are sorted by id: in memory, for batches of the size consumers ask for.
   await provider.query(`begin isolation level read committed read only; ${SET_LOCAL_SETTINGS}; set local work_mem = '64MB'`);
   const source = provider.query(copyTo(`copy (${query}) to stdout (format binary)`));
   let sink: CopyFrom | null = null;
-  let chunk: StagedChunk = { events: 0, lastEventId: 0, execute: false };
-  let bytes = 0;
+  let chunk: StagedChunk = { events: 0, lastEventId: 0, bytes: 0, execute: false };
   let total = 0;
   // Set once the rest of the stream is to be dropped (stopped, or failed).
   let dropping = false;
@@ -107,8 +111,8 @@ export async function stageEvents(
     await finished(s);
     total += chunk.events;
     const go = await apply(chunk);
-    chunk = { events: 0, lastEventId: 0, execute: false };
-    bytes = 0;
+    chunk = { events: 0, lastEventId: 0, bytes: 0, execute: false };
+    if (go) limits = nextLimits();
     return go;
   };
   const send = async (run: CopyRow[], from: number, to: number) => {
@@ -139,8 +143,8 @@ export async function stageEvents(
           chunk.events++;
           chunk.lastEventId = Number(row.first);
           chunk.execute = isExecuteRow(row.bytes);
-          bytes += row.bytes.length;
-          if (chunk.execute || chunk.events >= limits.events || bytes >= limits.bytes) {
+          chunk.bytes += row.bytes.length;
+          if (chunk.execute || chunk.events >= limits.events || chunk.bytes >= limits.bytes) {
             await send(run, from, i + 1);
             from = i + 1;
             if (!(await endChunk())) await drop();
