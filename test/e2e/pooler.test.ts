@@ -6,7 +6,13 @@
  * with a pool of two server connections per database, and values stay
  * exact though the subscriber's defaults would print them otherwise.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { handler as admin } from '../../functions/admin.ts';
+import { handler as consumer } from '../../functions/consumer.ts';
+import { handler as ticker } from '../../functions/ticker.ts';
+import { InProcessInvoker } from '../../lib/invoke/in-process.ts';
+import { closePools } from '../../lib/lambda/pools.ts';
+import { localContext, resetTopology, setInvoker } from '../../lib/lambda/runtime.ts';
 import type { NodeConfig } from '../../lib/admin/types.ts';
 import { connect } from '../../lib/db/connect.ts';
 import { makeCluster, run, sql } from '../helpers/nodes.ts';
@@ -60,5 +66,39 @@ describe.skipIf(!hasPgbouncer)('through pgbouncer in transaction mode', () => {
     expect(status.exitCode).toBe(0);
     expect(await Promise.all(workers.map((w) => w.stop()))).toEqual([0, 0]);
     for (const w of workers) expect(w.log()).not.toMatch(/^ERROR/m);
+  });
+
+  it('runs the Lambda handlers through it: admin, the ticker and the consumer, with copy and capture', async () => {
+    const { root: rootDirect, leaves: [leafDirect] } = await makeCluster('pooledfn', 1);
+    await sql(rootDirect.db, `${ddl}; ${fill(1, 3000)}`);
+    await sql(leafDirect!.db, ddl);
+    const [rootUrl, leafUrl] = await startPgbouncer([rootDirect.db, leafDirect!.db]);
+    process.env.LAMBDISTE_NODES = JSON.stringify({ nodes: [
+      { name: 'src', type: 'root', queue: 'replika', db: rootUrl },
+      { name: 'dst', type: 'leaf', queue: 'replika', provider: 'src', db: leafUrl },
+    ] });
+    process.env.LAMBDISTE_SAFETY_MS = '200';
+    resetTopology();
+    const invoker = new InProcessInvoker((event) => consumer(event as never, localContext('consumer', 20_000) as never));
+    setInvoker(invoker);
+    onTestFinished(async () => {
+      await invoker.drain();
+      await closePools();
+    });
+    const call = async (h: (e: never, c: never) => Promise<unknown>, event: unknown, ms = 30_000) =>
+      (await h(event as never, localContext('test', ms) as never)) as { ok: boolean; error?: string };
+
+    for (const [node, command, args] of [['src', 'create-root', []], ['src', 'add-table', ['t']], ['dst', 'create-leaf', []], ['dst', 'add-table', ['t']]] as const) {
+      expect([command, await call(admin, { node, command, args: [...args] })]).toMatchObject([command, { ok: true }]);
+    }
+    await sql(rootDirect.db, `${fill(3001, 4000)}; update t set v = 'changed' where id % 10 = 0; delete from t where id % 7 = 0`);
+    const want = await values(rootDirect.db);
+    await until('the leaf to catch up', async () => {
+      expect(await call(ticker, { runForMs: 300 })).toMatchObject({ ok: true });
+      await invoker.drain();
+      return JSON.stringify(await values(leafDirect!.db)) === JSON.stringify(want);
+    });
+    expect(invoker.errors).toEqual([]);
+    expect(invoker.invocations).toBeGreaterThan(0);
   });
 });
