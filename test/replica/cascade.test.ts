@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { NodeConfig } from '../../lib/admin/types.ts';
 import { createDatabase } from '../helpers/db.ts';
 import { closeKept, nodeNow, settle, step } from '../helpers/cascade.ts';
+import { cli } from '../helpers/load.ts';
 import { checksum, nodeConfig, run, sql } from '../helpers/nodes.ts';
 
 const ddl = `
@@ -357,6 +358,44 @@ describe('takeover', () => {
       ['to_leaf1', 'leaf', 'to_root', 2],
       ['to_bleaf1', 'leaf', 'to_branch', 1],
     ]);
+  }, 240_000);
+
+  it('abandoned when it times out (the branch does not apply the last tick): the old root takes writes and ticks again', async () => {
+    const { root, branch, leaves } = await tree('toab', { leafUnderRoot: true, leavesUnderBranch: 1 });
+    const [leaf1, bleaf] = leaves as [NodeConfig, NodeConfig];
+    const all = [root, branch, leaf1, bleaf];
+    const queueState = () => sql(root.db, `select queue_disable_insert, queue_ticker_paused from pgq.queue where queue_name = 'replika'`);
+    const w = load(() => root, 60);
+    await drive(all, () => w.progress() >= 20);
+    // No node works meanwhile: the branch never applies the last tick. The load goes on (refused for a moment).
+    const r = await cli(branch, 'takeover', root.jobName, '--timeout=1');
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err.split('\n').filter(Boolean)).toEqual([
+      'INFO Old root "toab_root": refusing new events',
+      expect.stringMatching(/^INFO Old root "toab_root": last tick \d+; waiting for "toab_branch" to apply it$/),
+      'WARNING Takeover abandoned: "toab_root" is still the root, and takes writes and ticks again',
+      expect.stringMatching(/^ERROR Takeover abandoned: Timed out waiting for "toab_branch" to apply tick \d+$/),
+    ]);
+    // Nothing of the takeover is left: the old root takes writes, its ticker ticks (unforced), roles are as they were.
+    expect(await queueState()).toEqual([{ queue_disable_insert: false, queue_ticker_paused: false }]);
+    expect((await nodeNow(root)).type).toBe('root');
+    expect((await nodeNow(branch)).type).toBe('branch');
+    const before = (await nodeNow(root)).tick;
+    await sql(root.db, `insert into kv values ('after-abandon', 1)`);
+    await new Promise((res) => setTimeout(res, 100));
+    await step(root);
+    expect((await nodeNow(root)).tick).toBeGreaterThan(before);
+    // The rest of the load, and another one, every write of it taken, reach every node, through the branch too.
+    await drive(all, () => w.progress() >= 60);
+    await w.go;
+    const w2 = load(() => root, 30);
+    await drive(all, () => w2.progress() >= 30);
+    await w2.go;
+    expect(w2.written).toHaveLength(30);
+    await settle(all);
+    await expectSame(all);
+    for (const n of all.slice(1)) expect(await applies(n), n.jobName).toBe(await ledgerRows(root));
   }, 240_000);
 
   it('refuses a leaf, a node that is not the root or not the provider, changing nothing', async () => {
