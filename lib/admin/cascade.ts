@@ -16,18 +16,12 @@ import { redactUrl } from '../db/connect.ts';
 import { readPosition } from '../replica/position.ts';
 import { takeRunLock, type RunLock } from '../replica/run-lock.ts';
 import { syncMembers } from '../replica/members.ts';
-import { CommandError, openClient, readNode, requireNode, withNodeSession, type NodeRow, type NodeSession } from './session.ts';
+import { CommandError, openClient, readNode, requireNode, timeoutMs, withNodeSession, type NodeRow, type NodeSession } from './session.ts';
 import { descendants, memberNamed, openRoot, readMembers, type Member } from './tree.ts';
 import type { CommandContext, CommandOptions, CommandResult, ResultTable } from './types.ts';
 
 const ok: CommandResult = { exitCode: 0, tables: [] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function timeoutMs(options: CommandOptions): number {
-  const t = Number(options.timeout ?? 600);
-  if (!Number.isFinite(t) || t < 0) throw new CommandError(`--timeout must be a number of seconds, not ${options.timeout}`);
-  return t * 1000;
-}
 
 /** Polls `probe` until it returns a value, or fails with `what` after the timeout. */
 async function waitFor<T>(ctx: CommandContext, options: CommandOptions, what: string, probe: () => Promise<T | null>): Promise<T> {
