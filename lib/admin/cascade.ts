@@ -14,7 +14,7 @@
 import type pg from 'pg';
 import { redactUrl } from '../db/connect.ts';
 import { readPosition } from '../replica/position.ts';
-import { takeRunLock, type RunLock } from '../replica/run-lock.ts';
+import { waitForRunLock, type RunLock } from '../replica/run-lock.ts';
 import { syncMembers } from '../replica/members.ts';
 import { CommandError, openClient, readNode, requireNode, timeoutMs, withNodeSession, type NodeRow, type NodeSession } from './session.ts';
 import { descendants, memberNamed, openRoot, readMembers, type Member } from './tree.ts';
@@ -75,7 +75,9 @@ async function wakeAll(db: pg.ClientBase, queue: string): Promise<void> {
 
 /** Takes this node's consumer run lock (waiting for a run in flight to end). */
 async function lockRuns(ctx: CommandContext, options: CommandOptions, lockDb: pg.Client, key: string): Promise<RunLock> {
-  return waitFor(ctx, options, 'the worker of this node to finish its batch', () => takeRunLock(lockDb, key));
+  const lock = await waitForRunLock(lockDb, key, Date.now() + timeoutMs(options), ctx.signal);
+  if (!lock) throw new CommandError('Timed out waiting for the worker of this node to finish its batch');
+  return lock;
 }
 
 /** members: `Member info on NODE@QUEUE:` with node_name, dead, node_location (passwords hidden). */

@@ -4,7 +4,7 @@ import { applyNextBatch } from './batch.ts';
 import { okTables } from './copy-work.ts';
 import { isPaused } from './consumer.ts';
 import { readPosition } from './position.ts';
-import { takeRunLock, type RunLock } from './run-lock.ts';
+import { waitForRunLock, type RunLock } from './run-lock.ts';
 
 /**
  * A table seen at one position of the event stream on both sides: the
@@ -64,12 +64,9 @@ export class SyncPointError extends Error {
 
 /** The run lock, waiting for a consumer run in progress to end. */
 export async function waitRunLock(lockDb: pg.Client, key: string, until: number, signal?: AbortSignal): Promise<RunLock> {
-  for (;;) {
-    const lock = await takeRunLock(lockDb, key);
-    if (lock) return lock;
-    if (Date.now() > until || signal?.aborted) throw new SyncPointError(`The consumer of this node stayed busy: try again`);
-    await sleep(50);
-  }
+  const lock = await waitForRunLock(lockDb, key, until, signal);
+  if (!lock) throw new SyncPointError(`The consumer of this node stayed busy: try again`);
+  return lock;
 }
 
 /**
