@@ -17,11 +17,8 @@ import { closePools } from '../../lib/lambda/pools.ts';
 import { takeRunLock } from '../../lib/replica/run-lock.ts';
 import { localContext, resetTopology, setInvoker } from '../../lib/lambda/runtime.ts';
 import { createDatabase, longClient } from '../helpers/db.ts';
+import { adminClient, call } from '../helpers/functions.ts';
 import { checksum, sql } from '../helpers/nodes.ts';
-
-type Response = { ok: boolean; error?: string; exitCode?: number; lines?: string[]; log?: { level: string; message: string }[]; [k: string]: unknown };
-const call = async (h: (e: never, c: never) => Promise<unknown>, event: unknown, ms = 60_000) =>
-  (await h(event as never, localContext('test', ms) as never)) as Response;
 
 let invoker: InProcessInvoker;
 let root: string;
@@ -89,16 +86,10 @@ describe('operations through the admin function', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lambdiste-ops-'));
     const path = join(dir, 'add_note.sql');
     writeFileSync(path, `alter table t add column note text`);
-    // The Lambda API, answered by the admin handler in process.
-    const client = {
-      send: async (cmd: { input: { Payload: Uint8Array } }) => ({
-        Payload: new TextEncoder().encode(JSON.stringify(await call(admin, JSON.parse(new TextDecoder().decode(cmd.input.Payload))))),
-      }),
-    };
     const log: string[] = [];
     const ctx = { config: { jobName: 'src', db: root, queueName: 'replika', settings: {} }, log: (l: string, m: string) => log.push(`${l} ${m}`), verbose: false };
     await sql(root, `update t set v = 'before' where id = 2`);
-    const r = await runCommandViaLambda(ctx as never, 'execute', [path], {}, client as never);
+    const r = await runCommandViaLambda(ctx as never, 'execute', [path], {}, adminClient as never);
     expect(r.exitCode).toBe(0);
     expect(log).toEqual(['INFO Executing: add_note.sql', 'INFO Execute finished: add_note.sql']);
     await sql(root, `update t set v = 'after', note = 'noted' where id = 3`);
@@ -108,7 +99,7 @@ describe('operations through the admin function', () => {
     ]);
     expect(await checksum(leaf, 't')).toBe(await checksum(root, 't'));
     // A file that does not exist: nothing is sent.
-    await expect(runCommandViaLambda(ctx as never, 'execute', [join(dir, 'nope.sql')], {}, client as never))
+    await expect(runCommandViaLambda(ctx as never, 'execute', [join(dir, 'nope.sql')], {}, adminClient as never))
       .rejects.toThrow(`File not found: ${join(dir, 'nope.sql')}`);
     expect(await call(admin, { node: 'dst', command: 'execute', args: ['x.sql'], options: { files: JSON.stringify([{ name: 'x.sql', sql: 'select 1' }]) } }))
       .toMatchObject({ ok: false, error: 'Node "dst" is a leaf; this command needs a root' });
