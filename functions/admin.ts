@@ -61,11 +61,12 @@ async function admin(event: AdminEvent, context: Context): Promise<AdminResponse
     if (event.command === 'create-leaf' || event.command === 'create-branch') options.provider ??= settings.provider_db;
   }
   if (/^create-(root|leaf|branch)$/.test(event.command) && args.length === 0) args = [node.name];
-  if (event.command === 'wait-sync') {
-    // Never wait past this invocation's own end.
-    const budget = Math.max(1, Math.floor((context.getRemainingTimeInMillis() - 2000) / 1000));
-    options.timeout = Math.min(Number(options.timeout ?? budget), budget);
-  }
+  // Never wait past this invocation's own end (the function's timeout is in
+  // serverless.yml): every wait of every command (--timeout of wait-sync,
+  // change-provider and takeover, a consumer run to end for pause, compare
+  // and repair, a backlog to apply) stops with this signal, 2 s before the
+  // end, to answer in time (an abandoned takeover undoes itself then).
+  const signal = AbortSignal.timeout(Math.max(1000, context.getRemainingTimeInMillis() - 2000));
 
   const log: AdminResponse['log'] = [];
   const result = await runCommand(
@@ -76,6 +77,7 @@ async function admin(event: AdminEvent, context: Context): Promise<AdminResponse
         logger.info(message, { level, command: event.command, node: node.name });
       },
       verbose: false,
+      signal,
     },
     event.command, args, options,
   );

@@ -14,20 +14,14 @@
 import type pg from 'pg';
 import { redactUrl } from '../db/connect.ts';
 import { readPosition } from '../replica/position.ts';
-import { takeRunLock, type RunLock } from '../replica/run-lock.ts';
+import { waitForRunLock, type RunLock } from '../replica/run-lock.ts';
 import { syncMembers } from '../replica/members.ts';
-import { CommandError, openClient, readNode, requireNode, withNodeSession, type NodeRow, type NodeSession } from './session.ts';
+import { CommandError, openClient, readNode, requireNode, timeoutMs, withNodeSession, type NodeRow, type NodeSession } from './session.ts';
 import { descendants, memberNamed, openRoot, readMembers, type Member } from './tree.ts';
 import type { CommandContext, CommandOptions, CommandResult, ResultTable } from './types.ts';
 
 const ok: CommandResult = { exitCode: 0, tables: [] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function timeoutMs(options: CommandOptions): number {
-  const t = Number(options.timeout ?? 600);
-  if (!Number.isFinite(t) || t < 0) throw new CommandError(`--timeout must be a number of seconds, not ${options.timeout}`);
-  return t * 1000;
-}
 
 /** Polls `probe` until it returns a value, or fails with `what` after the timeout. */
 async function waitFor<T>(ctx: CommandContext, options: CommandOptions, what: string, probe: () => Promise<T | null>): Promise<T> {
@@ -81,7 +75,9 @@ async function wakeAll(db: pg.ClientBase, queue: string): Promise<void> {
 
 /** Takes this node's consumer run lock (waiting for a run in flight to end). */
 async function lockRuns(ctx: CommandContext, options: CommandOptions, lockDb: pg.Client, key: string): Promise<RunLock> {
-  return waitFor(ctx, options, 'the worker of this node to finish its batch', () => takeRunLock(lockDb, key));
+  const lock = await waitForRunLock(lockDb, key, Date.now() + timeoutMs(options), ctx.signal);
+  if (!lock) throw new CommandError('Timed out waiting for the worker of this node to finish its batch');
+  return lock;
 }
 
 /** members: `Member info on NODE@QUEUE:` with node_name, dead, node_location (passwords hidden). */
@@ -239,7 +235,10 @@ async function writeMembers(db: pg.ClientBase, queue: string, list: Member[], ne
  * branch has applied that last tick, it becomes the root (its sequences
  * at least the old root's), the old root becomes a branch reading from it
  * at that tick (its own subscribers keep reading from it), and the member
- * lists say so. With the old root tagged dead (tag-dead), this branch
+ * lists say so. A takeover that fails before this branch has become the
+ * root (a wait timed out, the branch's worker is not running) is
+ * abandoned: the old root takes writes and ticks again, and the error
+ * says why. With the old root tagged dead (tag-dead), this branch
  * becomes the root with what it has applied, without reaching it.
  */
 export async function takeover(ctx: CommandContext, args: string[], options: CommandOptions): Promise<CommandResult> {
@@ -283,51 +282,56 @@ export async function takeover(ctx: CommandContext, args: string[], options: Com
     }
 
     if (!old.location) throw new CommandError(`Node "${old.name}" has no location in the member list`);
-    const oldDb = await openClient(ctx, node.providerUrl ?? old.location);
+    const oldUrl = node.providerUrl ?? old.location;
+    const oldDb = await openClient(ctx, oldUrl);
     const lockDb = await openClient(ctx, ctx.config.db);
     try {
       const oldNode = await readNode(oldDb, s.queue);
       if (!oldNode || oldNode.name !== old.name || oldNode.type !== 'root') {
         throw new CommandError(`The provider of "${node.name}" is not the root "${old.name}"`);
       }
-      // 1. No new events on the old root; those of transactions already going are waited for.
-      ctx.log('INFO', `Old root "${old.name}": refusing new events`);
-      const { rows: [began] } = await oldDb.query(
-        `update pgq.queue set queue_disable_insert = true where queue_name = $1 returning clock_timestamp() as at`, [s.queue]);
-      await waitFor(ctx, options, `transactions on "${old.name}" to end`, async () => {
-        const { rows } = await oldDb.query(
-          `select count(*)::int as n from pg_stat_activity
-            where datname = current_database() and pid <> pg_backend_pid() and xact_start < $1`, [began.at]);
-        return rows[0].n === 0 ? true : null;
-      });
-      // 2. A last tick, and no ticks after it: with the ticker's lock held
-      // (waiting for a ticker at work), so that the last tick's snapshot
-      // is taken after every event has committed.
-      await oldDb.query('begin');
-      let last: number;
+      // What steps 1 and 2 change, to be put back if the takeover fails before step 4.
+      const { rows: [was] } = await oldDb.query(
+        'select queue_disable_insert, queue_ticker_paused from pgq.queue where queue_name = $1', [s.queue]);
+      let last = 0;
+      let lock: RunLock | undefined;
       try {
-        await oldDb.query(
-          `select pg_advisory_xact_lock(hashtext('pgq.ticker'), queue_id) from pgq.queue where queue_name = $1`, [s.queue]);
-        await oldDb.query('select pgq.force_tick($1)', [s.queue]);
-        await oldDb.query('select pgq.ticker($1)', [s.queue]);
-        await oldDb.query('update pgq.queue set queue_ticker_paused = true where queue_name = $1', [s.queue]);
-        last = await tickOf(oldDb, s.queue);
-        // The subscribers' workers come for the last tick now.
-        await oldDb.query(`select pg_notify(lambdiste.queue_channel($1, 'tick'), '')`, [s.queue]);
-        await oldDb.query('commit');
-      } catch (err) {
-        await oldDb.query('rollback').catch(() => undefined);
-        throw err;
-      }
-      const seqs = await sequenceValues(oldDb, s.queue);
-      ctx.log('INFO', `Old root "${old.name}": last tick ${last}; waiting for "${node.name}" to apply it`);
-      // 3. This branch applies up to the last tick (its worker does).
-      await waitFor(ctx, options, `"${node.name}" to apply tick ${last}`, async () => {
-        const pos = await readPosition(s.db, s.queue, consumer);
-        return pos && pos.tick >= last && pos.partialTick === null && (await tickOf(s.db, s.queue)) >= last ? true : null;
-      });
-      const lock = await lockRuns(ctx, options, lockDb, `${s.queue}/${consumer}`);
-      try {
+        // 1. No new events on the old root; those of transactions already going are waited for.
+        ctx.log('INFO', `Old root "${old.name}": refusing new events`);
+        const { rows: [began] } = await oldDb.query(
+          `update pgq.queue set queue_disable_insert = true where queue_name = $1 returning clock_timestamp() as at`, [s.queue]);
+        await waitFor(ctx, options, `transactions on "${old.name}" to end`, async () => {
+          const { rows } = await oldDb.query(
+            `select count(*)::int as n from pg_stat_activity
+              where datname = current_database() and pid <> pg_backend_pid() and xact_start < $1`, [began.at]);
+          return rows[0].n === 0 ? true : null;
+        });
+        // 2. A last tick, and no ticks after it: with the ticker's lock held
+        // (waiting for a ticker at work), so that the last tick's snapshot
+        // is taken after every event has committed.
+        await oldDb.query('begin');
+        try {
+          await oldDb.query(
+            `select pg_advisory_xact_lock(hashtext('pgq.ticker'), queue_id) from pgq.queue where queue_name = $1`, [s.queue]);
+          await oldDb.query('select pgq.force_tick($1)', [s.queue]);
+          await oldDb.query('select pgq.ticker($1)', [s.queue]);
+          await oldDb.query('update pgq.queue set queue_ticker_paused = true where queue_name = $1', [s.queue]);
+          last = await tickOf(oldDb, s.queue);
+          // The subscribers' workers come for the last tick now.
+          await oldDb.query(`select pg_notify(lambdiste.queue_channel($1, 'tick'), '')`, [s.queue]);
+          await oldDb.query('commit');
+        } catch (err) {
+          await oldDb.query('rollback').catch(() => undefined);
+          throw err;
+        }
+        const seqs = await sequenceValues(oldDb, s.queue);
+        ctx.log('INFO', `Old root "${old.name}": last tick ${last}; waiting for "${node.name}" to apply it`);
+        // 3. This branch applies up to the last tick (its worker does).
+        await waitFor(ctx, options, `"${node.name}" to apply tick ${last}`, async () => {
+          const pos = await readPosition(s.db, s.queue, consumer);
+          return pos && pos.tick >= last && pos.partialTick === null && (await tickOf(s.db, s.queue)) >= last ? true : null;
+        });
+        lock = await lockRuns(ctx, options, lockDb, `${s.queue}/${consumer}`);
         // 4. This branch becomes the root, with the old root as its subscriber at the last tick.
         await s.db.query('begin');
         try {
@@ -340,7 +344,12 @@ export async function takeover(ctx: CommandContext, args: string[], options: Com
           await s.db.query('rollback').catch(() => undefined);
           throw err;
         }
-        ctx.log('INFO', `Node "${node.name}" is the root now`);
+      } catch (err) {
+        await lock?.release();
+        throw await abandonTakeover(ctx, oldUrl, s.queue, old.name, was, err);
+      }
+      ctx.log('INFO', `Node "${node.name}" is the root now`);
+      try {
         // 5. The old root becomes a branch reading from here.
         await oldDb.query('begin');
         try {
@@ -374,6 +383,35 @@ export async function takeover(ctx: CommandContext, args: string[], options: Com
       await oldDb.end().catch(() => undefined);
     }
   });
+}
+
+/**
+ * A takeover that failed before the branch became the root gives the old
+ * root back what steps 1 and 2 took (its queue takes events, its ticker
+ * ticks), on a connection of its own (the old one may be what failed), and
+ * wakes its ticker and subscribers. Returns the error to fail with.
+ */
+async function abandonTakeover(
+  ctx: CommandContext, url: string, queue: string, oldName: string,
+  was: { queue_disable_insert: boolean; queue_ticker_paused: boolean }, cause: unknown,
+): Promise<CommandError> {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  try {
+    const db = await openClient(ctx, url);
+    try {
+      await db.query('update pgq.queue set queue_disable_insert = $2, queue_ticker_paused = $3 where queue_name = $1',
+        [queue, was.queue_disable_insert, was.queue_ticker_paused]);
+      await wakeAll(db, queue);
+    } finally {
+      await db.end().catch(() => undefined);
+    }
+  } catch (err) {
+    return new CommandError(`Takeover abandoned (${why}), but "${oldName}" still refuses writes: ${(err as Error).message}. ` +
+      `On "${oldName}", run: update pgq.queue set queue_disable_insert = ${was.queue_disable_insert}, ` +
+      `queue_ticker_paused = ${was.queue_ticker_paused} where queue_name = '${queue}'`);
+  }
+  ctx.log('WARNING', `Takeover abandoned: "${oldName}" is still the root, and takes writes and ticks again`);
+  return new CommandError(`Takeover abandoned: ${why}`);
 }
 
 /**

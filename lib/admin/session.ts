@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { connect, redactUrl } from '../db/connect.ts';
 import { install } from '../install.ts';
-import type { CommandContext, LogFn } from './types.ts';
+import type { CommandContext, CommandOptions, LogFn } from './types.ts';
 
 /** A node as a command sees it: its own database and, for a leaf, its provider's. */
 export interface NodeSession {
@@ -28,6 +28,13 @@ export class CommandError extends Error {
     super(message);
     this.name = 'CommandError';
   }
+}
+
+/** `--timeout=SECONDS` (default 600) in ms; anything but a number of seconds is refused. */
+export function timeoutMs(options: CommandOptions): number {
+  const t = Number(options.timeout ?? 600);
+  if (!Number.isFinite(t) || t < 0) throw new CommandError(`--timeout must be a number of seconds, not ${options.timeout}`);
+  return t * 1000;
 }
 
 /** With -v, every statement sent on `client` is logged at DEBUG first. */

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { createTableLike } from '../replica/ddl.ts';
-import { CommandError, requireNode, withNodeSession, type NodeSession } from './session.ts';
+import { CommandError, requireNode, timeoutMs, withNodeSession, type NodeSession } from './session.ts';
 import type { CommandContext, CommandOptions, CommandResult, ResultTable } from './types.ts';
 
 const ok: CommandResult = { exitCode: 0, tables: [] };
@@ -239,8 +239,7 @@ export async function listMissing(ctx: CommandContext): Promise<CommandResult> {
 
 /** wait-sync [--timeout=SECONDS]: block until every table here is `ok`. */
 export async function waitSync(ctx: CommandContext, options: CommandOptions): Promise<CommandResult> {
-  const timeoutMs = Number(options.timeout ?? 600) * 1000;
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + timeoutMs(options);
   return withNodeSession(ctx, async (s) => {
     requireNode(s);
     ctx.log('INFO', 'Waiting until all tables are in sync');

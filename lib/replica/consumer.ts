@@ -4,7 +4,7 @@ import { hideSecrets } from '../db/secrets.ts';
 import { applyNextBatch, type Failpoint } from './batch.ts';
 import { clearConsumerError, recordConsumerError } from './consumer-error.ts';
 import { doCopyWork, okTables } from './copy-work.ts';
-import { takeRunLock } from './run-lock.ts';
+import { runLockWanted, takeRunLock } from './run-lock.ts';
 import { Wakeup } from '../queue/wakeup.ts';
 import { syncSequences } from './sequences.ts';
 import { syncMembers } from './members.ts';
@@ -142,7 +142,8 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
   const timeLeft = () => !opts.signal?.aborted && msLeft() > 0;
   const lockDb = opts.lock ?? (await open(opts.subscriberUrl));
   try {
-    const lock = await takeRunLock(lockDb, `${opts.queue}/${opts.consumer}`);
+    const lockKey = `${opts.queue}/${opts.consumer}`;
+    const lock = await takeRunLock(lockDb, lockKey);
     if (!lock) return { ...result, busy: true };
     try {
       if (await isPaused(subscriber, opts.queue)) return { ...result, paused: true };
@@ -182,6 +183,11 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerRun> {
         // Paused meanwhile: the batch applied stays applied, no other starts.
         if (result.batches > 0 && (await isPaused(subscriber, opts.queue))) {
           result.paused = true;
+          break;
+        }
+        // A command waits for this subscriber to stand still (compare, change-provider, ...): it goes first.
+        if (result.batches > 0 && (await runLockWanted(lockDb, lockKey))) {
+          stoppedEarly = true;
           break;
         }
         if (clock() - copyCheckedAt >= (opts.copyCheckMs ?? 1000)) await copyWork();

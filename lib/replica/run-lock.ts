@@ -29,3 +29,42 @@ export async function takeRunLock(db: pg.ClientBase, key: string): Promise<RunLo
   }
   return { release: async () => void (await db.query('commit').catch(() => undefined)) };
 }
+
+/**
+ * The run lock of `key`, waiting for the run that holds it to end, until
+ * `until` or `signal` (null then): for the commands that need no run in
+ * flight (compare, repair, pause, change-provider, takeover). It waits in
+ * the lock's queue, so a run starting meanwhile cannot take it first, and
+ * the run going on sees it waiting (runLockWanted) and ends after its
+ * batch: a consumer lingering from batch to batch under a steady load, or
+ * runs following each other, would otherwise keep it for good. It waits a
+ * second at a time, to look at the clock and the signal in between.
+ */
+export async function waitForRunLock(db: pg.ClientBase, key: string, until: number, signal?: AbortSignal): Promise<RunLock | null> {
+  for (;;) {
+    const ms = Math.min(1000, until - Date.now());
+    if (ms <= 0 || signal?.aborted) return null;
+    await db.query(`begin; set local idle_in_transaction_session_timeout = 0; set local lock_timeout = ${Math.ceil(ms)}`);
+    try {
+      await db.query(`select pg_advisory_xact_lock(hashtext('lambdiste.consumer'), hashtext($1))`, [key]);
+    } catch (err) {
+      await db.query('rollback').catch(() => undefined);
+      // lock_not_available: lock_timeout ran out, the run is still going.
+      if ((err as { code?: string }).code === '55P03') continue;
+      throw err;
+    }
+    return { release: async () => void (await db.query('commit').catch(() => undefined)) };
+  }
+}
+
+/** Whether a command waits for the run lock of `key` (waitForRunLock): the run holding it should end. */
+export async function runLockWanted(db: pg.ClientBase, key: string): Promise<boolean> {
+  const { rows } = await db.query(
+    `select exists (select from pg_locks
+       where locktype = 'advisory' and not granted and objsubid = 2
+         and database = (select oid from pg_database where datname = current_database())
+         and classid = hashtext('lambdiste.consumer')::oid and objid = hashtext($1)::oid) as wanted`,
+    [key],
+  );
+  return rows[0].wanted === true;
+}

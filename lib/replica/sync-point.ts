@@ -4,7 +4,7 @@ import { applyNextBatch } from './batch.ts';
 import { okTables } from './copy-work.ts';
 import { isPaused } from './consumer.ts';
 import { readPosition } from './position.ts';
-import { takeRunLock, type RunLock } from './run-lock.ts';
+import { waitForRunLock, type RunLock } from './run-lock.ts';
 
 /**
  * A table seen at one position of the event stream on both sides: the
@@ -27,6 +27,8 @@ import { takeRunLock, type RunLock } from './run-lock.ts';
  *  5. On the subscriber, under the run lock, the consumer's batches are
  *     applied one tick at a time (the consumer's own code, exactly once)
  *     until its position is T.
+ * A provider that is a branch gets no tick written: steps 2 to 4 are a
+ * snapshot where its tables stand at its last tick T (branchSnapshot).
  */
 export interface SyncPoint {
   /** The tick both sides stand at. */
@@ -64,11 +66,35 @@ export class SyncPointError extends Error {
 
 /** The run lock, waiting for a consumer run in progress to end. */
 export async function waitRunLock(lockDb: pg.Client, key: string, until: number, signal?: AbortSignal): Promise<RunLock> {
+  const lock = await waitForRunLock(lockDb, key, until, signal);
+  if (!lock) throw new SyncPointError(`The consumer of this node stayed busy: try again`);
+  return lock;
+}
+
+/**
+ * The sync point on a provider that is a branch, where no tick can be
+ * written (its ticks are its provider's, written by its consumer): its
+ * last tick, in an exported snapshot (left open on `db`) where its tables
+ * stand exactly there, its consumer's position being that tick with no
+ * batch half applied. Its tables change only when its consumer applies a
+ * batch, whose tick is written just after the batch commits: a snapshot
+ * taken between the two is taken again.
+ */
+async function branchSnapshot(db: pg.Client, queue: string, until: number): Promise<{ snap: { id: string }; tick: number }> {
   for (;;) {
-    const lock = await takeRunLock(lockDb, key);
-    if (lock) return lock;
-    if (Date.now() > until || signal?.aborted) throw new SyncPointError(`The consumer of this node stayed busy: try again`);
-    await sleep(50);
+    await db.query('begin isolation level repeatable read');
+    const { rows: [r] } = await db.query(
+      `select pg_export_snapshot() as id, a.app_tick, a.app_partial_tick,
+              (select max(t.tick_id) from pgq.tick t join pgq.queue q on q.queue_id = t.tick_queue where q.queue_name = $1) as last
+         from lambdiste.node n
+         left join lambdiste.applied a on a.app_queue = n.node_queue and a.app_consumer = coalesce(n.node_consumer, n.node_name)
+        where n.node_queue = $1`, [queue]);
+    if (r && r.last !== null && r.app_tick !== null && Number(r.app_tick) === Number(r.last) && r.app_partial_tick === null) {
+      return { snap: { id: r.id }, tick: Number(r.last) };
+    }
+    await db.query('rollback');
+    if (Date.now() > until) throw new SyncPointError('The provider, a branch, has not written the tick of the batch it applied last: try again');
+    await sleep(20);
   }
 }
 
@@ -87,22 +113,28 @@ export async function atSyncPoint<T>(opts: SyncPointOptions, table: string, fn: 
   try {
     lock = await waitRunLock(lockDb, `${opts.queue}/${opts.consumer}`, until, opts.signal);
     if (await isPaused(opts.subscriber, opts.queue)) throw new SyncPointError('This node is paused: resume it first');
-    opts.log?.(`Locking ${table}`);
-    const lockMs = Math.max(1000, until - Date.now());
-    await locker.query(`begin isolation level repeatable read; set local lock_timeout = ${Math.trunc(lockMs)}`);
-    // A canonical name from table_info, quoted as needed. LOCK takes no snapshot: the export below does.
-    await locker.query(`lock table ${table} in share mode`);
-    const { rows: [snap] } = await locker.query('select pg_export_snapshot() as id');
     ticker = await opts.openProvider();
+    const { rows: [q] } = await ticker.query('select queue_external_ticker as branch from pgq.queue where queue_name = $1', [opts.queue]);
+    let snap: { id: string };
     let tick: number | null = null;
-    while (tick === null) {
-      // A ticker working at this moment makes pgq.ticker return NULL: try again once it is done.
-      await ticker.query('select pgq.force_tick($1)', [opts.queue]);
-      const { rows } = await ticker.query('select pgq.ticker($1) as t', [opts.queue]);
-      tick = rows[0].t === null ? null : Number(rows[0].t);
-      if (tick === null) {
-        if (Date.now() > until) throw new SyncPointError('Could not write a tick on the provider');
-        await sleep(20);
+    if (q?.branch) {
+      ({ snap, tick } = await branchSnapshot(locker, opts.queue, until));
+    } else {
+      opts.log?.(`Locking ${table}`);
+      const lockMs = Math.max(1000, until - Date.now());
+      await locker.query(`begin isolation level repeatable read; set local lock_timeout = ${Math.trunc(lockMs)}`);
+      // A canonical name from table_info, quoted as needed. LOCK takes no snapshot: the export below does.
+      await locker.query(`lock table ${table} in share mode`);
+      snap = (await locker.query('select pg_export_snapshot() as id')).rows[0];
+      while (tick === null) {
+        // A ticker working at this moment makes pgq.ticker return NULL: try again once it is done.
+        await ticker.query('select pgq.force_tick($1)', [opts.queue]);
+        const { rows } = await ticker.query('select pgq.ticker($1) as t', [opts.queue]);
+        tick = rows[0].t === null ? null : Number(rows[0].t);
+        if (tick === null) {
+          if (Date.now() > until) throw new SyncPointError('Could not write a tick on the provider');
+          await sleep(20);
+        }
       }
     }
     reader = await opts.openProvider();

@@ -2,7 +2,8 @@
  * compare, repair, execute, pause and resume through the admin function
  * (the same command table as the CLI), the CLI's --via-lambda path for
  * execute (the files' texts go along), and the consumer function skipping
- * a paused node, with writes going on between the commands.
+ * a paused node, with writes going on between the commands; a command
+ * that waits stops before its invocation ends.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,13 +14,11 @@ import { handler as consumer } from '../../functions/consumer.ts';
 import { runCommandViaLambda } from '../../lib/admin/remote.ts';
 import { InProcessInvoker } from '../../lib/invoke/in-process.ts';
 import { closePools } from '../../lib/lambda/pools.ts';
+import { takeRunLock } from '../../lib/replica/run-lock.ts';
 import { localContext, resetTopology, setInvoker } from '../../lib/lambda/runtime.ts';
-import { createDatabase } from '../helpers/db.ts';
+import { createDatabase, longClient } from '../helpers/db.ts';
+import { adminClient, call } from '../helpers/functions.ts';
 import { checksum, sql } from '../helpers/nodes.ts';
-
-type Response = { ok: boolean; error?: string; exitCode?: number; lines?: string[]; log?: { level: string; message: string }[]; [k: string]: unknown };
-const call = async (h: (e: never, c: never) => Promise<unknown>, event: unknown, ms = 60_000) =>
-  (await h(event as never, localContext('test', ms) as never)) as Response;
 
 let invoker: InProcessInvoker;
 let root: string;
@@ -87,16 +86,10 @@ describe('operations through the admin function', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lambdiste-ops-'));
     const path = join(dir, 'add_note.sql');
     writeFileSync(path, `alter table t add column note text`);
-    // The Lambda API, answered by the admin handler in process.
-    const client = {
-      send: async (cmd: { input: { Payload: Uint8Array } }) => ({
-        Payload: new TextEncoder().encode(JSON.stringify(await call(admin, JSON.parse(new TextDecoder().decode(cmd.input.Payload))))),
-      }),
-    };
     const log: string[] = [];
     const ctx = { config: { jobName: 'src', db: root, queueName: 'replika', settings: {} }, log: (l: string, m: string) => log.push(`${l} ${m}`), verbose: false };
     await sql(root, `update t set v = 'before' where id = 2`);
-    const r = await runCommandViaLambda(ctx as never, 'execute', [path], {}, client as never);
+    const r = await runCommandViaLambda(ctx as never, 'execute', [path], {}, adminClient as never);
     expect(r.exitCode).toBe(0);
     expect(log).toEqual(['INFO Executing: add_note.sql', 'INFO Execute finished: add_note.sql']);
     await sql(root, `update t set v = 'after', note = 'noted' where id = 3`);
@@ -106,7 +99,7 @@ describe('operations through the admin function', () => {
     ]);
     expect(await checksum(leaf, 't')).toBe(await checksum(root, 't'));
     // A file that does not exist: nothing is sent.
-    await expect(runCommandViaLambda(ctx as never, 'execute', [join(dir, 'nope.sql')], {}, client as never))
+    await expect(runCommandViaLambda(ctx as never, 'execute', [join(dir, 'nope.sql')], {}, adminClient as never))
       .rejects.toThrow(`File not found: ${join(dir, 'nope.sql')}`);
     expect(await call(admin, { node: 'dst', command: 'execute', args: ['x.sql'], options: { files: JSON.stringify([{ name: 'x.sql', sql: 'select 1' }]) } }))
       .toMatchObject({ ok: false, error: 'Node "dst" is a leaf; this command needs a root' });
@@ -124,5 +117,27 @@ describe('operations through the admin function', () => {
     await invoker.drain();
     await converge();
     expect((await sql(leaf, `select count(*)::int as n from t where v = 'while paused'`))[0]!.n).toBe(10);
+  });
+
+  it('a command waits no longer than its invocation: pause while a consumer run holds the node', async () => {
+    // A consumer run in flight, as far as pause can tell: the node's run lock is held.
+    const holder = await longClient(leaf);
+    const lock = await takeRunLock(holder, 'replika/dst');
+    expect(lock).not.toBeNull();
+    try {
+      const started = Date.now();
+      // pause waits up to 2 minutes for a run to end; this invocation has 4 s.
+      const r = await call(admin, { node: 'dst', command: 'pause' }, 4000);
+      expect(Date.now() - started).toBeLessThan(3500);
+      expect(r).toMatchObject({ ok: false, error: 'The consumer of this node stayed busy: try again' });
+    } finally {
+      await lock!.release();
+      await holder.end();
+    }
+    expect((await call(admin, { node: 'dst', command: 'resume' })).ok).toBe(true);
+    await invoker.drain();
+    await sql(root, `update t set v = 'after the wait' where id = 4`);
+    await converge();
+    expect(await checksum(leaf, 't')).toBe(await checksum(root, 't'));
   });
 });

@@ -16,9 +16,12 @@ export interface Load {
 /**
  * Writes on the root in a loop (inserts, updates, deletes of rows with
  * id > 100, so rows 1..100 are left alone) while the leaf is ticked and
- * consumed in another loop, until stopped.
+ * consumed in another loop (or `round` is run in it: the Lambda
+ * functions, say), until stopped.
  */
-export function startLoad(root: NodeConfig, leaf: NodeConfig, table = 'public.t', opts: { apply?: boolean } = {}): Load {
+export function startLoad(
+  root: NodeConfig, leaf: NodeConfig, table = 'public.t', opts: { apply?: boolean; round?: () => Promise<void> } = {},
+): Load {
   let stopped = false;
   let n = 0;
   const waiters: { at: number; resolve: () => void }[] = [];
@@ -45,6 +48,10 @@ export function startLoad(root: NodeConfig, leaf: NodeConfig, table = 'public.t'
   })();
   const applier = opts.apply === false ? Promise.resolve() : (async () => {
     while (!stopped) {
+      if (opts.round) {
+        await opts.round();
+        continue;
+      }
       await tick(root);
       await consume(root, leaf);
     }

@@ -60,6 +60,8 @@ describe('admin commands', () => {
     for (const name of [`a"; drop table a; --`, 'x.y.z', '']) {
       await expect(run(root, 'add-table', [name])).rejects.toThrow(/Invalid name/);
     }
+    // Through the admin function --timeout is not parsed by the CLI: a bad one is refused here (it used to mean no limit).
+    await expect(run(leaf, 'wait-sync', [], { timeout: 'soon' })).rejects.toThrow('--timeout must be a number of seconds, not soon');
     expect([await state(root), await state(leaf)]).toEqual(before);
     expect((await sql(root.db, 'select count(*)::int as n from a'))[0]!.n).toBe(3000);
     await sql(root.db, 'drop table public.reserved'); // out of the way of `missing` below

@@ -3,11 +3,15 @@
  * (create-branch, members, node-status, status, change-provider,
  * takeover, tag-dead, drop-node), each while a load writes on the root,
  * every table compared on every node at the end (count + checksum).
+ * members, node-status, change-provider and takeover go through the CLI's
+ * entry (main), printed output and exit codes included.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NodeConfig } from '../../lib/admin/types.ts';
+import { redactUrl } from '../../lib/db/connect.ts';
 import { createDatabase } from '../helpers/db.ts';
 import { closeKept, nodeNow, settle, step } from '../helpers/cascade.ts';
+import { cli } from '../helpers/load.ts';
 import { checksum, nodeConfig, run, sql } from '../helpers/nodes.ts';
 
 const ddl = `
@@ -37,6 +41,13 @@ async function ok(n: NodeConfig, command: string, args: string[] = [], options: 
   const r = await run(n, command, args, options);
   if (r.exitCode !== 0) throw new Error(`${n.jobName} ${command} ${args.join(' ')} failed:\n${r.log.join('\n')}`);
   return r;
+}
+
+/** A command through the CLI's entry, which must succeed: its stdout and its log lines (stderr). */
+async function cliOk(n: NodeConfig, ...args: string[]): Promise<{ out: string; log: string[] }> {
+  const r = await cli(n, ...args);
+  if (r.code !== 0) throw new Error(`${n.jobName} ${args.join(' ')} exited ${r.code}:\n${r.err}`);
+  return { out: r.out, log: r.err.split('\n').filter(Boolean) };
 }
 
 /** A load on whichever node is the root: inserts, updates (key changes too), deletes, ledger rows. */
@@ -171,16 +182,24 @@ describe('create-branch, leaves under a branch, members, node-status, status', (
       expect(s!.v, n.jobName).toBeGreaterThanOrEqual(rs!.v);
     }
 
-    const members = await ok(bleaf1, 'members');
-    expect(members.tables[0]!.title).toBe(`Member info on cb_bleaf1@replika:`);
-    expect(members.tables[0]!.columns).toEqual(['node_name', 'dead', 'node_location']);
-    expect(members.tables[0]!.rows.map((r) => r.slice(0, 2))).toEqual(
-      ['cb_bleaf1', 'cb_bleaf2', 'cb_branch', 'cb_late', 'cb_leaf1', 'cb_root'].map((n) => [n, false]));
+    // members: londiste3's table on stdout, nothing logged.
+    const members = await cliOk(bleaf1, 'members');
+    expect(members.log).toEqual([]);
+    const lines = members.out.split('\n');
+    expect(lines.slice(0, 3).map((l) => l.trimEnd().split(/\s{2,}/))).toEqual([
+      ['Member info on cb_bleaf1@replika:'], ['node_name', 'dead', 'node_location'], [expect.stringMatching(/^-+$/), expect.stringMatching(/^-+$/), expect.stringMatching(/^-+$/)],
+    ]);
+    expect(lines.slice(3, 9).map((l) => l.split(/\s{2,}/).slice(0, 2))).toEqual(
+      ['cb_bleaf1', 'cb_bleaf2', 'cb_branch', 'cb_late', 'cb_leaf1', 'cb_root'].map((n) => [n, 'False']));
+    expect(lines.slice(9)).toEqual(['', '', '']);
+    expect(lines[8]!.split(/\s{2,}/)[2]).toBe(redactUrl(root.db));
 
-    const ns = await ok(branch, 'node-status');
-    expect(ns.data).toMatchObject({ node: 'cb_branch', type: 'branch', provider: 'cb_root', subscribers: ['cb_bleaf1', 'cb_bleaf2', 'cb_late'], tables: '3/0/0' });
+    // node-status: log lines on stderr, nothing on stdout.
+    const ns = await cliOk(branch, 'node-status');
+    expect(ns.out).toBe('');
     expect(ns.log.slice(0, 3)).toEqual(['INFO cb_branch (branch)', 'INFO     Provider: cb_root', 'INFO     Subscribers: cb_bleaf1, cb_bleaf2, cb_late']);
     expect(ns.log[3]).toMatch(/^INFO     Tables: 3\/0\/0  Lag: \d+s, Tick: \d+, Pending: \d+$/);
+    expect(ns.log).toHaveLength(4);
 
     const st = await ok(bleaf2, 'status');
     const shape = st.log.map((l) => l.replace(/Lag: \d+s, Tick: \d+, Pending: \d+/, 'Lag…'));
@@ -253,14 +272,20 @@ describe('change-provider', () => {
     const moves: Promise<unknown>[] = [];
     await drive(all, () => {
       // The moves run beside the workers, as a user's command would.
-      if (w.progress() >= 20 && moves.length === 0) moves.push(ok(leaf, 'change-provider', [], { provider: 'cp_branch' }));
-      if (w.progress() >= 50 && moves.length === 1) moves.push(moves[0]!.then(() => ok(leaf, 'change-provider', [], { provider: 'cp_root' })));
+      if (w.progress() >= 20 && moves.length === 0) moves.push(cliOk(leaf, 'change-provider', '--provider=cp_branch'));
+      if (w.progress() >= 50 && moves.length === 1) moves.push(moves[0]!.then(() => cliOk(leaf, 'change-provider', '--provider', 'cp_root')));
       return w.progress() >= 90;
     });
     await w.go;
-    const logs = (await Promise.all(moves)) as { log: string[] }[];
-    expect(logs[0]!.log.at(-2)).toMatch(/^INFO Node "cp_leaf1" now reads from "cp_branch", after tick \d+$/);
-    expect(logs[1]!.log.at(-2)).toMatch(/^INFO Node "cp_leaf1" now reads from "cp_root", after tick \d+$/);
+    const logs = (await Promise.all(moves)) as { out: string; log: string[] }[];
+    for (const [i, to] of (['cp_branch', 'cp_root'] as const).entries()) {
+      expect(logs[i]!.out).toBe('');
+      expect(logs[i]!.log).toEqual([
+        expect.stringMatching(new RegExp(`^INFO Waiting for "${to}" to reach tick \\d+$`)),
+        expect.stringMatching(new RegExp(`^INFO Node "cp_leaf1" now reads from "${to}", after tick \\d+$`)),
+        'INFO Done',
+      ]);
+    }
     await settle(all);
     await expectSame(all);
     expect(await applies(leaf)).toBe(await ledgerRows(root));
@@ -297,6 +322,11 @@ describe('change-provider', () => {
       await expect(run(n, 'change-provider', [], { provider: to })).rejects.toThrow(message);
     }
     await expect(run(bleaf, 'change-provider', [], {})).rejects.toThrow('change-provider needs --provider=NODE');
+    // Through the CLI: exit code 1 and one ERROR line.
+    expect(await cli(bleaf, 'change-provider', '--provider=cpbad_bleaf1')).toEqual({
+      code: 1, out: '', err: 'ERROR Node "cpbad_bleaf1" cannot be its own provider\n',
+    });
+    expect((await cli(bleaf, 'change-provider', '--provider=cpbad_root', '--timeout=soon')).code).toBe(1);
     const same = await ok(bleaf, 'change-provider', [], { provider: 'cpbad_branch' });
     expect(same.log).toEqual(['INFO Node "cpbad_bleaf1" already reads from "cpbad_branch"']);
     expect(await state()).toEqual(before);
@@ -314,7 +344,7 @@ describe('takeover', () => {
     let seqAtTakeover = 0;
     await drive(all, () => {
       if (w.progress() >= 30 && !takeover) {
-        takeover = ok(branch, 'takeover', [root.jobName]).then(async (r) => {
+        takeover = cliOk(branch, 'takeover', root.jobName).then(async (r) => {
           const [s] = await sql(root.db, 'select last_value::int as v from t_id_seq');
           seqAtTakeover = s!.v;
           target = branch;
@@ -359,6 +389,44 @@ describe('takeover', () => {
     ]);
   }, 240_000);
 
+  it('abandoned when it times out (the branch does not apply the last tick): the old root takes writes and ticks again', async () => {
+    const { root, branch, leaves } = await tree('toab', { leafUnderRoot: true, leavesUnderBranch: 1 });
+    const [leaf1, bleaf] = leaves as [NodeConfig, NodeConfig];
+    const all = [root, branch, leaf1, bleaf];
+    const queueState = () => sql(root.db, `select queue_disable_insert, queue_ticker_paused from pgq.queue where queue_name = 'replika'`);
+    const w = load(() => root, 60);
+    await drive(all, () => w.progress() >= 20);
+    // No node works meanwhile: the branch never applies the last tick. The load goes on (refused for a moment).
+    const r = await cli(branch, 'takeover', root.jobName, '--timeout=1');
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err.split('\n').filter(Boolean)).toEqual([
+      'INFO Old root "toab_root": refusing new events',
+      expect.stringMatching(/^INFO Old root "toab_root": last tick \d+; waiting for "toab_branch" to apply it$/),
+      'WARNING Takeover abandoned: "toab_root" is still the root, and takes writes and ticks again',
+      expect.stringMatching(/^ERROR Takeover abandoned: Timed out waiting for "toab_branch" to apply tick \d+$/),
+    ]);
+    // Nothing of the takeover is left: the old root takes writes, its ticker ticks (unforced), roles are as they were.
+    expect(await queueState()).toEqual([{ queue_disable_insert: false, queue_ticker_paused: false }]);
+    expect((await nodeNow(root)).type).toBe('root');
+    expect((await nodeNow(branch)).type).toBe('branch');
+    const before = (await nodeNow(root)).tick;
+    await sql(root.db, `insert into kv values ('after-abandon', 1)`);
+    await new Promise((res) => setTimeout(res, 100));
+    await step(root);
+    expect((await nodeNow(root)).tick).toBeGreaterThan(before);
+    // The rest of the load, and another one, every write of it taken, reach every node, through the branch too.
+    await drive(all, () => w.progress() >= 60);
+    await w.go;
+    const w2 = load(() => root, 30);
+    await drive(all, () => w2.progress() >= 30);
+    await w2.go;
+    expect(w2.written).toHaveLength(30);
+    await settle(all);
+    await expectSame(all);
+    for (const n of all.slice(1)) expect(await applies(n), n.jobName).toBe(await ledgerRows(root));
+  }, 240_000);
+
   it('refuses a leaf, a node that is not the root or not the provider, changing nothing', async () => {
     const { root, branch, leaves } = await tree('tobad', { leafUnderRoot: true, leavesUnderBranch: 1 });
     const [leaf1, bleaf] = leaves as [NodeConfig, NodeConfig];
@@ -382,6 +450,7 @@ describe('takeover', () => {
     ];
     for (const [n, old, message] of cases) await expect(run(n, 'takeover', [old])).rejects.toThrow(message);
     await expect(run(branch, 'takeover', [])).rejects.toThrow('takeover needs a node name');
+    expect(await cli(sub, 'takeover', 'tobad_root')).toEqual({ code: 1, out: '', err: 'ERROR Node "tobad_root" is not the provider of "tobad_sub"\n' });
     expect(await state()).toEqual(before);
   }, 240_000);
 });
