@@ -111,3 +111,36 @@ it('reports an event the subscriber refuses and is retried by the ticker with ba
     await invoker.drain();
   }).finally(() => db.end());
 });
+
+it('keeps passwords out of its answer, logs and metrics when a database cannot be reached', async () => {
+  // The same leaf, its provider named at a port where nothing listens, with a password of its own.
+  const password = 'pw-never-printed-7731';
+  const gone = new URL(root.db);
+  gone.password = password;
+  gone.port = '1';
+  process.env.LAMBDISTE_NODES = JSON.stringify({
+    nodes: [
+      { name: root.jobName, type: 'root', queue: 'replika', db: gone.toString() },
+      { name: leaf.jobName, type: 'leaf', queue: 'replika', provider: root.jobName, db: leaf.db },
+    ],
+  });
+  resetTopology();
+  try {
+    const { result, lines } = await output(() => consumer({ node: leaf.jobName } as never, localContext('consumer', 20_000) as never));
+    expect(result).toMatchObject({ ok: false, error: expect.any(String) });
+    expect(lines).toContainEqual(expect.objectContaining({ ConsumerErrors: 1, node: leaf.jobName }));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'ERROR', message: 'consumer run failed' }));
+    for (const secret of [password, new URL(leaf.db).password]) {
+      expect(JSON.stringify(result)).not.toContain(secret);
+      expect(JSON.stringify(lines)).not.toContain(secret);
+    }
+  } finally {
+    process.env.LAMBDISTE_NODES = JSON.stringify({
+      nodes: [
+        { name: root.jobName, type: 'root', queue: 'replika', db: root.db },
+        { name: leaf.jobName, type: 'leaf', queue: 'replika', provider: root.jobName, db: leaf.db },
+      ],
+    });
+    resetTopology();
+  }
+});
