@@ -2,7 +2,8 @@
  * Shared pieces of the benchmarks: embedded servers with production-like
  * durability, repetitions with median/min/max, and a JSON record per run.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { pipeline } from 'node:stream/promises';
@@ -108,4 +109,27 @@ export async function replicaPair(
   await cmd(leaf, 'create-leaf', ['dst'], { provider: src });
   if (!opts.copy) await cmd(leaf, 'add-table', tables, { expectSync: true });
   return { root, leaf };
+}
+
+/** The machine's CPU time so far (all cores, busy and total jiffies), from /proc/stat. */
+function cpuTimes(): { busy: number; total: number } {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const n = fields.map(Number);
+  const idle = n[3]! + (n[4] ?? 0); // idle + iowait
+  const total = n.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/**
+ * Measures how busy the whole machine's CPUs are over a span (servers,
+ * Node and everything else): stop() gives the average number of cores busy.
+ */
+export function cpuMeter(): { stop(): number } {
+  const start = cpuTimes();
+  return {
+    stop: () => {
+      const end = cpuTimes();
+      return ((end.busy - start.busy) / Math.max(end.total - start.total, 1)) * cpus().length;
+    },
+  };
 }

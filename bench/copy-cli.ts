@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { iniFile, startDaemon } from './cli.ts';
-import { copyPipe, exec, fmt, freshDb, quick, replicaPair, report, reps, servers, stat } from './common.ts';
+import { copyPipe, cpuMeter, exec, fmt, freshDb, quick, replicaPair, report, reps, servers, stat } from './common.ts';
 import { copyDdl, copyFill, watchCopyStates } from './copy-load.ts';
 
 const rows = quick ? 200_000 : 1_000_000;
@@ -29,15 +29,17 @@ async function once(s: Awaited<ReturnType<typeof servers>>, name: string, tables
   const daemons = [startDaemon(root, 'worker'), startDaemon(leaf, 'worker', maxParallel ? { parallel_copies: String(maxParallel) } : {})];
   try {
     const t0 = performance.now();
+    const cpu = cpuMeter();
     const watch = watchCopyStates(dst, `select tbl_merge_state as s from lambdiste.table_info where tbl_queue = 'replika'`, t0);
     execFileSync(process.execPath, [bin, iniFile(leaf), 'add-table', ...tables, ...(maxParallel ? [`--max-parallel-copy=${maxParallel}`] : [])], { stdio: 'ignore' });
     const r = await watch.done();
+    const coresBusy = cpu.stop();
     let pipeSeconds = 0;
     for (const t of tables) {
       await exec(dst, copyDdl(`${t}_pipe`));
       pipeSeconds += await copyPipe(src, dst, t, `${t}_pipe`);
     }
-    return { seconds: r.ok!, states: r.states, pipeSeconds };
+    return { seconds: r.ok!, states: r.states, pipeSeconds, coresBusy };
   } finally {
     for (const d of daemons) await d.stop();
   }
@@ -59,8 +61,11 @@ try {
     ['  COPY pipe of the same rows, s', fmt(stat(one.map((r) => r.pipeSeconds)), 2)],
     ['  add-table → ok / pipe', `${fmt(stat(one.map((r) => r.seconds / r.pipeSeconds)), 2)}  target <= 1.2`],
     ['  in-copy seen after, s', fmt(stat(one.map((r) => r.states['in-copy'] ?? NaN)), 2)],
+    ['  cores busy (of the machine\'s, all processes)', fmt(stat(one.map((r) => r.coresBusy)), 2)],
     ['four tables, max_parallel_copy 4: add-table → ok, s', fmt(stat(four.map((r) => r.seconds)), 2)],
+    ['  cores busy', fmt(stat(four.map((r) => r.coresBusy)), 2)],
     ['four tables, one at a time, s', fmt(stat(serial.map((r) => r.seconds)), 2)],
+    ['  cores busy', fmt(stat(serial.map((r) => r.coresBusy)), 2)],
     ['  parallel speed-up', `${fmt(stat(serial.map((r, i) => r.seconds / four[i]!.seconds)), 2)}  target >= 1.6`],
   ], { rows, one, four, serial });
 } finally {
