@@ -6,17 +6,20 @@
 import { expect, it } from 'vitest';
 import { checksum, consume, replicatedPair, sql, syncLeaf, tick } from '../helpers/nodes.ts';
 
+const uniqueEmails = 'create table public.u (id int primary key, email text not null unique)';
+/** Rows 1 and 2 swap emails through a third value: set-wise, row 1 would take b@x while row 2 still holds it. */
+const swap = `update u set email = 'tmp' where id = 1;
+    update u set email = 'a@x' where id = 2;
+    update u set email = 'b@x' where id = 1;`;
+
 it('applies a batch event by event when the set-based step hits a unique constraint', async () => {
-  const { root, leaf } = await replicatedPair('fallback', 'create table public.u (id int primary key, email text not null unique)', 'u',
+  const { root, leaf } = await replicatedPair('fallback', uniqueEmails, 'u',
     `insert into u values (1, 'a@x'), (2, 'b@x'), (3, 'c@x')`);
 
   await sql(root.db, `begin;
     insert into u values (4, 'd@x'), (5, 'e@x');
-    update u set email = 'tmp' where id = 1;
-    update u set email = 'a@x' where id = 2;
-    update u set email = 'b@x' where id = 1;
+    ${swap}
     commit;`);
-  // Set-wise, row 1 would take b@x while row 2 still holds it.
   await syncLeaf(root, leaf);
   expect(await checksum(leaf.db, 'u')).toBe(await checksum(root.db, 'u'));
   expect(await sql(leaf.db, 'select id, email from u order by id')).toEqual([
@@ -25,14 +28,12 @@ it('applies a batch event by event when the set-based step hits a unique constra
 });
 
 it('reads a large chunk back a page at a time when it falls back, applying every event once', async () => {
-  const { root, leaf } = await replicatedPair('fallbackpages', 'create table public.u (id int primary key, email text not null unique)', 'u',
+  const { root, leaf } = await replicatedPair('fallbackpages', uniqueEmails, 'u',
     `insert into u values (1, 'a@x'), (2, 'b@x')`);
   // 6,000 single-row events (more than one page read back), then the swap that defeats the set-based step.
   await sql(root.db, `begin;
     do $$ begin for i in 10..6009 loop insert into u values (i, 'u' || i || '@x'); end loop; end $$;
-    update u set email = 'tmp' where id = 1;
-    update u set email = 'a@x' where id = 2;
-    update u set email = 'b@x' where id = 1;
+    ${swap}
     update u set email = 'last@x' where id = 6009;
     commit;`);
   await syncLeaf(root, leaf);
