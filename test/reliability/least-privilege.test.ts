@@ -128,6 +128,26 @@ describe("the subscriber's replication role", () => {
     expect(await attempts(repl.url, [`create table public.evil (id int)`, `select pgq.create_queue('evil')`]))
       .toEqual([expect.stringMatching(/permission denied/), expect.stringMatching(/permission denied/)]);
   });
+
+  it('moves a replicated sequence forward with pgq_admin and SELECT, UPDATE on it, and not without them', async () => {
+    const { root, leaf } = await replicatedPair('lp_seq', `${ddl}; create sequence public.acct_seq`, 'acct');
+    const [{ v }] = (await sql<{ v: number }>(leaf.db, `select current_setting('server_version_num')::int as v`)) as [{ v: number }];
+    if (v < 150000) return;
+    for (const node of [root, leaf]) expect((await run(node, 'add-seq', ['public.acct_seq'])).exitCode).toBe(0);
+    await sql(root.db, `select setval('public.acct_seq', 4242)`);
+    const seqValue = async () => Number((await sql<{ n: string }>(leaf.db, 'select last_value as n from public.acct_seq'))[0]!.n);
+
+    // The table grants alone: the run fails at the sequence, and the sequence stays where it was.
+    const bare = await role(leaf.db, grants);
+    await tick(root);
+    await expect(consume(root, { ...leaf, db: bare.url })).rejects.toThrow(/permission denied/);
+    expect(await seqValue()).toBe(1);
+
+    const repl = await role(leaf.db, (n) => `${grants(n)}; grant pgq_admin to ${n}; grant select, update on sequence public.acct_seq to ${n}`);
+    await tick(root);
+    await consume(root, { ...leaf, db: repl.url });
+    expect(await seqValue()).toBeGreaterThanOrEqual(4242);
+  });
 });
 
 describe('passwords', () => {
