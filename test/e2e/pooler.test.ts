@@ -15,6 +15,7 @@ import { closePools } from '../../lib/lambda/pools.ts';
 import { localContext, resetTopology, setInvoker } from '../../lib/lambda/runtime.ts';
 import type { NodeConfig } from '../../lib/admin/types.ts';
 import { connect } from '../../lib/db/connect.ts';
+import { call } from '../helpers/functions.ts';
 import { makeCluster, run, sql } from '../helpers/nodes.ts';
 import { hasPgbouncer, startPgbouncer } from '../helpers/pooler.ts';
 import { startCli, until } from '../helpers/process.ts';
@@ -85,8 +86,6 @@ describe.skipIf(!hasPgbouncer)('through pgbouncer in transaction mode', () => {
       await invoker.drain();
       await closePools();
     });
-    const call = async (h: (e: never, c: never) => Promise<unknown>, event: unknown, ms = 30_000) =>
-      (await h(event as never, localContext('test', ms) as never)) as { ok: boolean; error?: string };
 
     for (const [node, command, args] of [['src', 'create-root', []], ['src', 'add-table', ['t']], ['dst', 'create-leaf', []], ['dst', 'add-table', ['t']]] as const) {
       expect([command, await call(admin, { node, command, args: [...args] })]).toMatchObject([command, { ok: true }]);

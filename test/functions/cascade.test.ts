@@ -15,14 +15,12 @@ import { localContext, resetTopology, setInvoker } from '../../lib/lambda/runtim
 import { parseTopology } from '../../lib/topology.ts';
 import { createDatabase } from '../helpers/db.ts';
 import { checksum, sql } from '../helpers/nodes.ts';
+import { call } from '../helpers/functions.ts';
 
 const ddl = 'create table public.t (id int primary key, v text)';
 let invoker: InProcessInvoker;
 const db: Record<string, string> = {};
 
-type Response = { ok: boolean; error?: string; exitCode?: number; data?: unknown; log?: { level: string; message: string }[] };
-const call = async (h: (e: never, c: never) => Promise<unknown>, event: unknown, ms = 30_000) =>
-  (await h(event as never, localContext('test', ms) as never)) as Response;
 
 beforeAll(async () => {
   db.src = await createDatabase('provider', 'fnc_src');

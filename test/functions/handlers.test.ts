@@ -13,15 +13,13 @@ import { localContext, resetTopology, setInvoker } from '../../lib/lambda/runtim
 import { parseTopology, secretToUrl } from '../../lib/topology.ts';
 import { createDatabase } from '../helpers/db.ts';
 import { checksum, sql } from '../helpers/nodes.ts';
+import { call } from '../helpers/functions.ts';
 
 const ddl = 'create table public.t (id int primary key, v text)';
 let invoker: InProcessInvoker;
 let root: string;
 let leaf: string;
 
-type Response = { ok: boolean; error?: string; exitCode?: number; log?: { level: string; message: string }[]; [k: string]: unknown };
-const call = async (h: (e: never, c: never) => Promise<unknown>, event: unknown, ms = 30_000) =>
-  (await h(event as never, localContext('test', ms) as never)) as Response;
 
 beforeAll(async () => {
   root = await createDatabase('provider', 'fn_root');
